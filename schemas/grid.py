@@ -1,0 +1,111 @@
+"""What ingestion hands to the layout mapper: pages of text lines and table cells with boxes.
+
+Ids are stable and human-readable: ``p3.t1.r4.c2`` is page 3, table 1, row 4, column 2
+(all 1-based); ``p3.l7`` is the 7th text line outside any table on page 3. Every value
+the mapper extracts cites one of these ids.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+BBox = tuple[float, float, float, float]
+
+
+class Cell(BaseModel):
+    id: str
+    page: int
+    table: int
+    row: int
+    col: int
+    row_span: int = 1
+    col_span: int = 1
+    bbox: BBox
+    text: str = ""
+    lines: list[str] = Field(default_factory=list)
+    # Mean OCR confidence of the text in the cell; None for a text layer.
+    confidence: float | None = None
+
+    @property
+    def x0(self) -> float:
+        return self.bbox[0]
+
+    @property
+    def x1(self) -> float:
+        return self.bbox[2]
+
+    @property
+    def y0(self) -> float:
+        return self.bbox[1]
+
+    @property
+    def y1(self) -> float:
+        return self.bbox[3]
+
+
+class Table(BaseModel):
+    id: str
+    page: int
+    index: int
+    bbox: BBox
+    n_rows: int
+    n_cols: int
+    cells: list[Cell]
+
+    def rows(self) -> list[list[Cell]]:
+        """Cells grouped by the row they start in, each row sorted left to right."""
+        out: list[list[Cell]] = [[] for _ in range(self.n_rows)]
+        for c in self.cells:
+            out[c.row - 1].append(c)
+        for r in out:
+            r.sort(key=lambda c: c.x0)
+        return out
+
+
+class TextLine(BaseModel):
+    """A line of text outside every table (titles, 续表 notes, page footers)."""
+
+    id: str
+    page: int
+    bbox: BBox
+    text: str
+    confidence: float | None = None
+
+
+class PageGrid(BaseModel):
+    number: int
+    width: float
+    height: float
+    tables: list[Table] = Field(default_factory=list)
+    lines: list[TextLine] = Field(default_factory=list)
+    has_text_layer: bool = True
+    needs_ocr: bool = False
+    ocr_used: bool = False
+
+
+class DocumentGrid(BaseModel):
+    path: str
+    sha256: str
+    page_count: int
+    pages: list[PageGrid]
+
+    def cell_index(self) -> dict[str, str]:
+        """Every citable id (cells and text lines) mapped to its text."""
+        idx: dict[str, str] = {}
+        for p in self.pages:
+            for t in p.tables:
+                for c in t.cells:
+                    idx[c.id] = c.text
+            for ln in p.lines:
+                idx[ln.id] = ln.text
+        return idx
+
+    def bbox_index(self) -> dict[str, tuple[int, BBox]]:
+        idx: dict[str, tuple[int, BBox]] = {}
+        for p in self.pages:
+            for t in p.tables:
+                for c in t.cells:
+                    idx[c.id] = (p.number, c.bbox)
+            for ln in p.lines:
+                idx[ln.id] = (p.number, ln.bbox)
+        return idx

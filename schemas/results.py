@@ -1,0 +1,36 @@
+"""Per-record and per-document results. Every document gets one, whatever happened."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from schemas.findings import Finding
+from schemas.records import Record
+
+
+class DocumentStatus(StrEnum):
+    OK = "ok"  # every record found and checked, no rejected value
+    PARTIAL = "partial"  # some records or values could not be extracted or grounded
+    FAILED = "failed"  # nothing usable (corrupt, encrypted, not a PDF …)
+    SKIPPED = "skipped"  # deliberately not processed (duplicate, too large, no forms)
+
+
+class RecordResult(BaseModel):
+    record: Record
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class DocumentResult(BaseModel):
+    path: str
+    sha256: str | None = None
+    status: DocumentStatus
+    errors: list[str] = Field(default_factory=list)
+    page_count: int = 0
+    pages_needing_ocr: list[int] = Field(default_factory=list)
+    records: list[RecordResult] = Field(default_factory=list)
+    seconds: float = 0.0
+    schema_version: str = "1"
+    rule_set: str | None = None
+    extractor_version: str | None = None

@@ -1,0 +1,38 @@
+"""An extracted value: the printed string plus where it was read and how it matched."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from schemas.grid import BBox
+
+
+class MatchStatus(StrEnum):
+    EXACT = "exact"  # the value equals its cell's text
+    NORMALISED = "normalised"  # equal after full-width / whitespace normalisation
+    VOCABULARY = "vocabulary"  # a clipped label completed from the fixed indicator vocabulary
+    INFERRED = "inferred"  # a blank merged label inferred from its sub-label (taxonomy)
+    UNGROUNDED = "ungrounded"  # not found in the cited cell: rejected
+
+
+class Provenance(BaseModel):
+    page: int | None = None
+    cell_ids: list[str] = Field(default_factory=list)
+    bbox: BBox | None = None
+    match: MatchStatus = MatchStatus.EXACT
+    # Extraction route: "layout" (deterministic mapper) or "llm".
+    source: str = "layout"
+    confidence: float | None = None
+
+
+class Value(BaseModel):
+    """A printed value. ``text`` is what the form prints (None when the cell is empty)."""
+
+    text: str | None = None
+    prov: Provenance | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.text is not None and self.text != ""
