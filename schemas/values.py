@@ -12,6 +12,7 @@ from schemas.grid import BBox
 class MatchStatus(StrEnum):
     EXACT = "exact"  # the value equals its cell's text
     NORMALISED = "normalised"  # equal after full-width / whitespace normalisation
+    CONTAINED = "contained"  # read out of a longer cell or line (year in a title, unit in a header)
     VOCABULARY = "vocabulary"  # a clipped label completed from the fixed indicator vocabulary
     INFERRED = "inferred"  # a blank merged label inferred from its sub-label (taxonomy)
     UNGROUNDED = "ungrounded"  # not found in the cited cell: rejected

@@ -1,0 +1,339 @@
+"""PyMuPDF at the edge: a PDF becomes pages of text lines and table cells with boxes.
+
+Table grids come from ``Page.find_tables(use_layout=False)`` (ruling lines): on the golden
+PDFs it finds the same tables as the layout model at ~40 ms/page instead of ~600 ms/page
+(see ``benchmarks/README.md``). ``Table.extract()`` text is not used: it reorders characters
+that sit on a different baseline (``39 46\\n.`` for ``39.46``), so each cell's text is rebuilt
+from the page's characters whose centres fall inside the cell's box, line by line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pymupdf
+
+from jixiao.errors import (
+    CorruptPdfError,
+    EmptyPdfError,
+    EncryptedPdfError,
+    InputError,
+    NotAPdfError,
+    TooLargeError,
+)
+from jixiao.settings import Settings
+from schemas.grid import BBox, Cell, DocumentGrid, PageGrid, Table, TextLine
+
+pymupdf.TOOLS.mupdf_display_errors(False)
+pymupdf.TOOLS.mupdf_display_warnings(False)
+
+
+@dataclass(slots=True)
+class _Char:
+    c: str
+    cx: float
+    cy: float
+    x0: float
+    x1: float
+    base: float
+    size: float
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _describe_magic(head: bytes) -> str:
+    sigs = {
+        b"\x89PNG": "a PNG image",
+        b"\xff\xd8\xff": "a JPEG image",
+        b"PK\x03\x04": "a ZIP archive (or an Office file)",
+        b"GIF8": "a GIF image",
+        b"\xd0\xcf\x11\xe0": "an old Office document",
+    }
+    for sig, what in sigs.items():
+        if head.startswith(sig):
+            return what
+    if not head:
+        return "an empty file"
+    return "not a PDF"
+
+
+def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
+    """Open a PDF or raise an ``InputError`` with a one-line reason."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a PDF")
+    size_mb = path.stat().st_size / 1e6
+    if size_mb > settings.max_file_mb:
+        raise TooLargeError(
+            f"{path}: {size_mb:.0f} MB is over the limit of {settings.max_file_mb:.0f} MB "
+            "(raise JIXIAO_MAX_FILE_MB to accept it)"
+        )
+    with path.open("rb") as f:
+        head = f.read(1024)
+    if b"%PDF-" not in head:
+        raise NotAPdfError(f"{path}: not a PDF ({_describe_magic(head)})")
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as e:  # PyMuPDF raises several types for broken files
+        raise CorruptPdfError(f"{path}: corrupt PDF, cannot be opened ({e})") from e
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise EncryptedPdfError(f"{path}: encrypted PDF, a password is needed to read it")
+    try:
+        n = doc.page_count
+    except Exception as e:
+        doc.close()
+        raise CorruptPdfError(f"{path}: corrupt PDF, page tree unreadable ({e})") from e
+    if n == 0:
+        doc.close()
+        raise EmptyPdfError(f"{path}: the PDF has no pages")
+    if n > settings.max_pages:
+        doc.close()
+        raise TooLargeError(
+            f"{path}: {n} pages is over the limit of {settings.max_pages} "
+            "(raise JIXIAO_MAX_PAGES to accept it)"
+        )
+    return doc
+
+
+def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
+    """Every character on the page, and every text line (bbox, text) in reading order."""
+    raw: dict[str, Any] = page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT)
+    chars: list[_Char] = []
+    lines: list[tuple[BBox, str]] = []
+    for block in raw.get("blocks", []):
+        for line in block.get("lines", []):
+            if line.get("dir", (1, 0)) != (1, 0) and abs(line.get("dir", (1, 0))[0]) < 0.9:
+                continue  # rotated text: not part of these forms' grids
+            text = []
+            for span in line.get("spans", []):
+                size = float(span.get("size", 10.0))
+                for ch in span.get("chars", []):
+                    x0, y0, x1, y1 = ch["bbox"]
+                    chars.append(
+                        _Char(
+                            ch["c"],
+                            (x0 + x1) / 2,
+                            (y0 + y1) / 2,
+                            x0,
+                            x1,
+                            ch["origin"][1],
+                            size,
+                        )
+                    )
+                    text.append(ch["c"])
+            t = "".join(text).strip()
+            if t:
+                lines.append((tuple(line["bbox"]), t))  # type: ignore[arg-type]
+    return chars, lines
+
+
+def assemble_lines(chars: list[_Char]) -> list[str]:
+    """Group characters into lines by baseline, each sorted left to right."""
+    if not chars:
+        return []
+    rows: list[list[_Char]] = []
+    for ch in sorted(chars, key=lambda c: (c.base, c.x0)):
+        if rows and abs(rows[-1][0].base - ch.base) <= max(1.5, 0.3 * ch.size):
+            rows[-1].append(ch)
+        else:
+            rows.append([ch])
+    out: list[str] = []
+    for r in rows:
+        r.sort(key=lambda c: c.x0)
+        parts: list[str] = []
+        prev: _Char | None = None
+        for ch in r:
+            # A wide gap with no space character (separately placed words) becomes one space.
+            if prev is not None and ch.x0 - prev.x1 > 0.9 * ch.size and ch.c != " " and prev.c != " ":
+                parts.append(" ")
+            parts.append(ch.c)
+            prev = ch
+        line = "".join(parts).rstrip()
+        if line.strip():
+            out.append(line)
+    return out
+
+
+def join_lines(lines: list[str]) -> str:
+    """Wrapped lines of one cell joined as printed: no separator (CJK wraps mid-word)."""
+    return "".join(lines).strip()
+
+
+def _edges(values: list[float], tol: float = 1.0) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tol:
+            out.append(v)
+    return out
+
+
+def _table_cells(tab: Any, page_no: int, t_index: int, chars: list[_Char]) -> list[Cell]:
+    rows = tab.rows
+    xs = _edges([c[0] for r in rows for c in r.cells if c is not None] + [tab.bbox[2]])
+    ys = _edges([r.bbox[1] for r in rows] + [tab.bbox[3]])
+    by_y = sorted(chars, key=lambda c: c.cy)
+    keys = [c.cy for c in by_y]
+    cells: list[Cell] = []
+    for i, r in enumerate(rows):
+        for j, bb in enumerate(r.cells):
+            if bb is None:
+                continue
+            x0, y0, x1, y1 = bb
+            lo = bisect.bisect_left(keys, y0)
+            hi = bisect.bisect_right(keys, y1)
+            inside = [c for c in by_y[lo:hi] if x0 <= c.cx <= x1]
+            lines = assemble_lines(inside)
+            col_span = max(1, sum(1 for x in xs if x0 + 1 < x < x1 - 1) + 1)
+            row_span = max(1, sum(1 for y in ys if y0 + 1 < y < y1 - 1) + 1)
+            cells.append(
+                Cell(
+                    id=f"p{page_no}.t{t_index}.r{i + 1}.c{j + 1}",
+                    page=page_no,
+                    table=t_index,
+                    row=i + 1,
+                    col=j + 1,
+                    row_span=row_span,
+                    col_span=col_span,
+                    bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)),
+                    text=join_lines(lines),
+                    lines=lines,
+                )
+            )
+    return cells
+
+
+def _inside_any(bbox: BBox, boxes: list[BBox]) -> bool:
+    cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+    return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
+
+
+def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Virtual borders where a table runs off or onto the page with no ruling line.
+
+    A table continued from the previous page often has no top border (and one that goes on
+    has no bottom border), so the ruling-line finder cannot close its first or last cells.
+    Where vertical rulings start (or end) at the same height with no horizontal ruling
+    there, a horizontal line across them is added for ``find_tables``.
+    """
+    verticals: list[tuple[float, float, float]] = []
+    horizontals: list[tuple[float, float, float]] = []
+    for dr in page.get_drawings():
+        for it in dr["items"]:
+            if it[0] == "l":
+                a, b = it[1], it[2]
+                if abs(a.x - b.x) < 1 and abs(a.y - b.y) > 5:
+                    verticals.append((a.x, min(a.y, b.y), max(a.y, b.y)))
+                elif abs(a.y - b.y) < 1 and abs(a.x - b.x) > 5:
+                    horizontals.append((a.y, min(a.x, b.x), max(a.x, b.x)))
+            elif it[0] == "re":
+                r = it[1]
+                if r.width < 2 and r.height > 5:
+                    verticals.append((r.x0, r.y0, r.y1))
+                elif r.height < 2 and r.width > 5:
+                    horizontals.append((r.y0, r.x0, r.x1))
+                elif r.width > 5 and r.height > 5:
+                    verticals += [(r.x0, r.y0, r.y1), (r.x1, r.y0, r.y1)]
+                    horizontals += [(r.y0, r.x0, r.x1), (r.y1, r.x0, r.x1)]
+    if len(verticals) < 3:
+        return []
+    out = []
+    for y in (min(v[1] for v in verticals), max(v[2] for v in verticals)):
+        group = [v for v in verticals if abs(v[1] - y) < 1.5 or abs(v[2] - y) < 1.5]
+        if len(group) < 3:
+            continue
+        x0, x1 = min(v[0] for v in group), max(v[0] for v in group)
+        covered = any(abs(h[0] - y) < 1.5 and h[1] <= x0 + 2 and h[2] >= x1 - 2 for h in horizontals)
+        if not covered:
+            out.append(((x0, y), (x1, y)))
+    return out
+
+
+def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
+    chars, raw_lines = _chars(page)
+    n_text = sum(1 for c in chars if not c.c.isspace())
+    rect = page.rect
+    grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
+    if n_text < settings.min_text_chars:
+        grid.has_text_layer = n_text > 0
+        grid.needs_ocr = bool(page.get_images(full=False))
+        if n_text == 0:
+            return grid
+    try:
+        found = page.find_tables(
+            use_layout=settings.table_layout_model, add_lines=_closing_lines(page) or None
+        )
+    except TypeError:  # older PyMuPDF without the layout model switch
+        found = page.find_tables()
+    tables: list[Table] = []
+    for t_index, tab in enumerate(found.tables, start=1):
+        if tab.row_count == 0:
+            continue
+        cells = _table_cells(tab, page_no, t_index, chars)
+        tables.append(
+            Table(
+                id=f"p{page_no}.t{t_index}",
+                page=page_no,
+                index=t_index,
+                bbox=tuple(round(v, 2) for v in tab.bbox),  # type: ignore[arg-type]
+                n_rows=tab.row_count,
+                n_cols=tab.col_count,
+                cells=cells,
+            )
+        )
+    grid.tables = tables
+    boxes = [t.bbox for t in tables]
+    k = 0
+    for bb, text in raw_lines:
+        if _inside_any(bb, boxes):
+            continue
+        k += 1
+        grid.lines.append(
+            TextLine(id=f"p{page_no}.l{k}", page=page_no, bbox=bb, text=text)
+        )
+    return grid
+
+
+def ingest(path: Path, settings: Settings) -> DocumentGrid:
+    """The whole document as grids. Raises ``InputError`` for unusable files."""
+    doc = open_pdf(path, settings)
+    try:
+        pages = []
+        for i in range(doc.page_count):
+            try:
+                page = doc.load_page(i)
+                pages.append(page_grid(page, i + 1, settings))
+            except InputError:
+                raise
+            except Exception as e:  # one broken page must not lose the others
+                pg = PageGrid(number=i + 1, width=0, height=0, has_text_layer=False)
+                pg.lines.append(
+                    TextLine(id=f"p{i + 1}.err", page=i + 1, bbox=(0, 0, 0, 0), text=f"ERROR: {e}")
+                )
+                pages.append(pg)
+        return DocumentGrid(
+            path=str(path), sha256=file_sha256(path), page_count=doc.page_count, pages=pages
+        )
+    finally:
+        doc.close()
+
+
+def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
+    """One page (1-based) as PNG bytes, for the review screen and vision models."""
+    doc = open_pdf(path, settings or Settings())
+    try:
+        pix = doc.load_page(page_no - 1).get_pixmap(dpi=dpi)
+        return pix.tobytes("png")
+    finally:
+        doc.close()

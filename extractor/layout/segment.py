@@ -1,0 +1,118 @@
+"""Split a document's tables into project records and stitch tables across page breaks.
+
+All table rows of the document form one stream, in page order. A row whose first cell
+reads 项目名称 starts a new record; every other row belongs to the record before it, which
+is how a table that runs onto the next page (with or without a repeated header, with or
+without 续表) is stitched. Each row knows every cell covering it, including cells merged
+down from rows above, so merged labels can be filled down.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from schemas.grid import Cell, DocumentGrid, TextLine
+from schemas.numbers import normalise_text
+
+PROJECT_NAME = re.compile(r"^项目名称")
+TITLE_SELF = re.compile(r"自评")
+TITLE_DECL = re.compile(r"申报|目标表")
+YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
+
+
+@dataclass
+class Row:
+    cells: list[Cell]  # every cell covering this row, left to right
+    anchors: set[str]  # ids of the cells that start on this row
+    page: int
+    table_id: str
+    index: int  # row number within its table (1-based)
+    first_in_table: bool
+    last_in_table: bool
+
+    def texts(self) -> list[str]:
+        return [normalise_text(c.text) for c in self.cells]
+
+
+@dataclass
+class Segment:
+    rows: list[Row] = field(default_factory=list)
+    title: TextLine | None = None
+    year_line: TextLine | None = None
+    form_hint: str | None = None  # "self_evaluation" | "target_declaration" | None
+
+    @property
+    def pages(self) -> list[int]:
+        return sorted({r.page for r in self.rows})
+
+
+@dataclass
+class Segmentation:
+    segments: list[Segment]
+    orphan_rows: list[Row]  # table rows before any 项目名称 row
+
+
+def row_stream(doc: DocumentGrid) -> list[Row]:
+    out: list[Row] = []
+    for page in doc.pages:
+        for table in page.tables:
+            n = table.n_rows
+            for i in range(1, n + 1):
+                covering = [c for c in table.cells if c.row <= i <= c.row + c.row_span - 1]
+                if not covering:
+                    continue
+                covering.sort(key=lambda c: c.x0)
+                out.append(
+                    Row(
+                        cells=covering,
+                        anchors={c.id for c in covering if c.row == i},
+                        page=page.number,
+                        table_id=table.id,
+                        index=i,
+                        first_in_table=i == 1,
+                        last_in_table=i == n,
+                    )
+                )
+    return out
+
+
+def _titles_above(doc: DocumentGrid, page_no: int, y: float) -> list[TextLine]:
+    page = doc.pages[page_no - 1]
+    return [ln for ln in page.lines if ln.bbox[3] <= y + 1]
+
+
+def _form_hint(text: str) -> str | None:
+    if TITLE_SELF.search(text):
+        return "self_evaluation"
+    if TITLE_DECL.search(text):
+        return "target_declaration"
+    return None
+
+
+def segment(doc: DocumentGrid) -> Segmentation:
+    segs: list[Segment] = []
+    orphans: list[Row] = []
+    for row in row_stream(doc):
+        first = row.cells[0] if row.cells else None
+        starts = (
+            first is not None
+            and row.cells[0].id in row.anchors
+            and PROJECT_NAME.match(normalise_text(first.text)) is not None
+        )
+        if starts:
+            seg = Segment()
+            lines = _titles_above(doc, row.page, first.y0)  # type: ignore[union-attr]
+            # The nearest title and year lines above the table, the closest last.
+            for ln in sorted(lines, key=lambda ln: ln.bbox[1]):
+                hint = _form_hint(ln.text)
+                if hint:
+                    seg.title, seg.form_hint = ln, hint
+                if YEAR.search(ln.text):
+                    seg.year_line = ln
+            segs.append(seg)
+        if segs:
+            segs[-1].rows.append(row)
+        else:
+            orphans.append(row)
+    return Segmentation(segments=segs, orphan_rows=orphans)

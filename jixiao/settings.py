@@ -1,0 +1,39 @@
+"""One settings object, read from ``JIXIAO_*`` environment variables when objects are built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jixiao.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIXIAO_", extra="ignore")
+
+    # Input limits: a document beyond them gets a clear error, the batch goes on.
+    max_file_mb: float = Field(200.0, gt=0, description="largest PDF accepted, in MB")
+    max_pages: int = Field(3000, gt=0, description="most pages accepted in one PDF")
+    # A page with fewer extractable characters than this and an image is treated as a scan.
+    min_text_chars: int = Field(20, ge=0)
+    # find_tables with PyMuPDF's layout model (slow, ~0.6 s/page) or ruling lines only.
+    table_layout_model: bool = False
+    render_dpi: int = Field(150, ge=36, le=600)
+    # Scoring rules applied by the validators (see extractor/checks/rules.py).
+    rule_set: str = "cn-default"
+    cache_dir: Path = Path(".jixiao/cache")
+    db_url: str = "sqlite:///.jixiao/jixiao.db"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; a bad value raises ConfigError naming the environment variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"JIXIAO_{name.upper()}: {err['msg']}")
+        raise ConfigError("invalid setting: " + "; ".join(problems)) from e
