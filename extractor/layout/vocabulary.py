@@ -50,5 +50,6 @@ def complete_clipped(label: str, level: int) -> str | None:
     vocab = LEVEL1 if level == 1 else tuple(LEVEL2_PARENT)
     if c in vocab:
         return None
-    hits = [v for v in vocab if v.startswith(c)]
+    # A clip keeps most of the label: two characters of nine are not evidence enough.
+    hits = [v for v in vocab if v.startswith(c) and len(c) * 2 >= len(v)]
     return hits[0] if len(hits) == 1 else None

@@ -1,0 +1,88 @@
+"""Grounding: every extracted value must be found in the cell (or line) it cites.
+
+A value passes when it equals the cited text exactly, or after normalisation (NFKC, so
+full-width digits and brackets; whitespace removed). Three derived matches are allowed and
+recorded as such: ``contained`` for the year and money unit read out of a title or header,
+``vocabulary`` for an indicator label clipped at a page break and completed from the fixed
+taxonomy, and ``inferred`` for a blank merged 一级指标 filled from its 二级指标. Anything else
+is rejected: the value is removed (never shown as extracted) and an error finding names it.
+The match status is recomputed here, never taken from the extractor's own claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from extractor.layout.vocabulary import complete_clipped, parent_of
+from schemas.findings import Finding, Severity
+from schemas.numbers import normalise_text
+from schemas.records import iter_values
+from schemas.values import MatchStatus, Provenance, Value
+
+CONTAINED_FIELDS = ("year", "money_unit")
+
+
+def match_status(path: str, text: str, cited: str) -> MatchStatus:
+    """How ``text`` relates to the cited cells' joined text (UNGROUNDED if it does not)."""
+    if text.strip() == cited.strip():
+        return MatchStatus.EXACT
+    nt, nc = normalise_text(text), normalise_text(cited)
+    if nt and nt == nc:
+        return MatchStatus.NORMALISED
+    leaf = path.rsplit(".", 1)[-1]
+    if leaf in CONTAINED_FIELDS and nt and nt in nc:
+        return MatchStatus.CONTAINED
+    if leaf in ("level1", "level2"):
+        level = 1 if leaf == "level1" else 2
+        if nc and complete_clipped(cited, level) == nt:
+            return MatchStatus.VOCABULARY
+        if level == 1 and parent_of(cited) == nt:
+            return MatchStatus.INFERRED
+    return MatchStatus.UNGROUNDED
+
+
+def ground_record(record: object, cells: Mapping[str, str]) -> list[Finding]:
+    """Check every value of ``record`` against ``cells`` (id → text); reject what fails.
+
+    Mutates the record: a rejected value's text becomes None and its provenance says
+    ``ungrounded``. Returns one error finding per rejected value.
+    """
+    findings: list[Finding] = []
+    for path, v in iter_values(record):  # type: ignore[arg-type]
+        if v.text is None or v.text == "":
+            continue
+        reason = None
+        prov = v.prov
+        if prov is None or not prov.cell_ids:
+            reason, reason_zh = "cites no cell", "未注明来源单元格"
+            status = MatchStatus.UNGROUNDED
+        elif any(cid not in cells for cid in prov.cell_ids):
+            reason, reason_zh = "cites a cell that does not exist", "引用的单元格不存在"
+            status = MatchStatus.UNGROUNDED
+        else:
+            cited = "".join(cells[cid] for cid in prov.cell_ids)
+            status = match_status(path, v.text, cited)
+            reason = f"not found in cited cell text {cited!r}"
+            reason_zh = f"在所引单元格文字“{cited}”中找不到"
+        if status is MatchStatus.UNGROUNDED:
+            findings.append(
+                Finding(
+                    code="UNGROUNDED",
+                    severity=Severity.ERROR,
+                    message=f"{path}: value {v.text!r} rejected, {reason}",
+                    message_zh=f"{path}：数值“{v.text}”{reason_zh}，已拒绝",
+                    field=path,
+                    cells=list(prov.cell_ids) if prov else [],
+                    printed=v.text,
+                )
+            )
+            _reject(v)
+        elif prov is not None:
+            prov.match = status
+    return findings
+
+
+def _reject(v: Value) -> None:
+    p = v.prov or Provenance()
+    v.text = None
+    v.prov = p.model_copy(update={"match": MatchStatus.UNGROUNDED})
