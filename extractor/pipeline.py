@@ -72,7 +72,9 @@ def extract_document(
         try:
             record, notes = map_segment(s)
         except Exception as e:
-            result.errors.append(f"pages {s.pages}: record could not be mapped ({type(e).__name__}: {e})")
+            result.errors.append(
+                f"pages {s.pages}: record could not be mapped ({type(e).__name__}: {e})"
+            )
             partial = True
             continue
         findings = ground_record(record, cells)
@@ -83,7 +85,9 @@ def extract_document(
         result.records.append(RecordResult(record=record, findings=findings))
     if seg.orphan_rows:
         pages = sorted({r.page for r in seg.orphan_rows})
-        result.errors.append(f"table rows on pages {pages} come before any 项目名称 row and were not read")
+        result.errors.append(
+            f"table rows on pages {pages} come before any 项目名称 row and were not read"
+        )
         partial = True
     if result.pages_needing_ocr:
         result.errors.append(

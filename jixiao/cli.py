@@ -51,9 +51,15 @@ def _progress(quiet: bool) -> Progress:
 @app.command()
 def extract(
     files: Annotated[list[Path], typer.Argument(help="PDF files to extract")],
-    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="golden (FORMAT.md shape) or json (full result)")] = Fmt.golden,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="write JSON here instead of stdout")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar, no summary")] = False,
+    fmt: Annotated[
+        Fmt, typer.Option("--format", "-f", help="golden (FORMAT.md shape) or json (full result)")
+    ] = Fmt.golden,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="write JSON here instead of stdout")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="no progress bar, no summary")
+    ] = False,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
     from extractor.pipeline import extract_document
@@ -87,6 +93,67 @@ def extract(
         out.write_text(text + "\n", encoding="utf-8")
     if failed:
         raise typer.Exit(code=1)
+
+
+@app.command("eval")
+def eval_cmd(
+    golden_dir: Annotated[
+        Path, typer.Argument(help="folder of NAME.pdf / NAME.scan.pdf with NAME.golden.json")
+    ],
+    variant: Annotated[Variant, typer.Option(help="which PDFs to run")] = Variant.digital,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="write the report as JSON here")
+    ] = None,
+    check: Annotated[bool, typer.Option("--check", help="exit 1 when a bar is not met")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Field accuracy, record detection and anomaly recall against golden answer keys."""
+    from evals import (
+        ExtractOutcome,
+        check_bars,
+        evaluate,
+        load_golden,
+        render_table,
+        report_to_json,
+    )
+    from extractor.pipeline import extract_document
+    from jixiao.output import golden_document
+
+    settings = load_settings()
+    cases = load_golden(golden_dir, variant.value)
+    if not cases:
+        raise typer.BadParameter(f"no NAME.pdf with NAME.golden.json under {golden_dir}")
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    with _progress(quiet) as progress:
+        task = progress.add_task("evaluating", total=len(cases))
+
+        def run(pdf: Path) -> ExtractOutcome:
+            result = extract_document(pdf, settings)
+            progress.advance(task)
+            doc = golden_document(result)
+            error = "; ".join(result.errors) if result.status.value == "failed" else None
+            return ExtractOutcome(
+                records=doc["records"], seconds=result.seconds, pages=result.page_count, error=error
+            )
+
+        report = evaluate(cases, run)
+    for table in render_table(report):
+        out.print(table)
+    failures = check_bars(report)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(
+            json.dumps(report_to_json(report), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
+        )
+    if failures:
+        out.print("[red]below the bars:[/]")
+        for f in failures:
+            out.print(f"  - {f}", highlight=False)
+        if check:
+            raise typer.Exit(code=1)
+    else:
+        out.print("[green]all bars met[/]")
 
 
 @app.command()

@@ -84,9 +84,7 @@ def to_golden(
         out["indicators"] = [_dump_model(i) for i in record.indicators]
     out["pages"] = list(record.pages)
     if findings is not None:
-        out["findings"] = [
-            f.model_dump(mode="json", exclude_none=True) for f in findings
-        ]
+        out["findings"] = [f.model_dump(mode="json", exclude_none=True) for f in findings]
     if with_provenance:
         prov: dict[str, Any] = {}
         for path, v in iter_values(record):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from schemas.grid import BBox
+from schemas.numbers import Quantity, parse_quantity
 
 
 class MatchStatus(StrEnum):
@@ -33,6 +34,12 @@ class Value(BaseModel):
 
     text: str | None = None
     prov: Provenance | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def parsed(self) -> Quantity | None:
+        """The printed text parsed: Decimal number, operator, unit, percent, qualitative."""
+        return parse_quantity(self.text)
 
     @property
     def present(self) -> bool:

@@ -66,7 +66,9 @@ def test_every_mutated_value_is_rejected(extracted) -> None:  # type: ignore[no-
 
 
 def test_value_citing_another_cell_is_rejected(extracted) -> None:  # type: ignore[no-untyped-def]
-    rec, cells = next((copy.deepcopy(r), c) for r, c in extracted if r.form_type == "self_evaluation")
+    rec, cells = next(
+        (copy.deepcopy(r), c) for r, c in extracted if r.form_type == "self_evaluation"
+    )
     # The executed amount claims to come from the project-name cell.
     rec.funds.total.executed.prov.cell_ids = list(rec.project_name.prov.cell_ids)
     findings = ground_record(rec, cells)
@@ -86,7 +88,12 @@ def test_missing_or_unknown_citation_is_rejected(extracted) -> None:  # type: ig
     [
         ("funds.total.executed", "39.46", "39.46", MatchStatus.EXACT),
         ("funds.total.executed", "39.46", "３９．４６", MatchStatus.NORMALISED),
-        ("indicators.0.name", "保持系统可持续正常运行", "保持系统可持续 正常运行", MatchStatus.NORMALISED),
+        (
+            "indicators.0.name",
+            "保持系统可持续正常运行",
+            "保持系统可持续 正常运行",
+            MatchStatus.NORMALISED,
+        ),
         ("year", "2023", "(2023年度)", MatchStatus.CONTAINED),
         ("project_name", "2023", "(2023年度)", MatchStatus.UNGROUNDED),
         ("indicators.3.level1", "满意度指标", "满意度指", MatchStatus.VOCABULARY),

@@ -135,7 +135,7 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
                     text.append(ch["c"])
             t = "".join(text).strip()
             if t:
-                lines.append((tuple(line["bbox"]), t))  # type: ignore[arg-type]
+                lines.append((tuple(line["bbox"]), t))
     return chars, lines
 
 
@@ -156,7 +156,12 @@ def assemble_lines(chars: list[_Char]) -> list[str]:
         prev: _Char | None = None
         for ch in r:
             # A wide gap with no space character (separately placed words) becomes one space.
-            if prev is not None and ch.x0 - prev.x1 > 0.9 * ch.size and ch.c != " " and prev.c != " ":
+            if (
+                prev is not None
+                and ch.x0 - prev.x1 > 0.9 * ch.size
+                and ch.c != " "
+                and prev.c != " "
+            ):
                 parts.append(" ")
             parts.append(ch.c)
             prev = ch
@@ -254,7 +259,9 @@ def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[
         if len(group) < 3:
             continue
         x0, x1 = min(v[0] for v in group), max(v[0] for v in group)
-        covered = any(abs(h[0] - y) < 1.5 and h[1] <= x0 + 2 and h[2] >= x1 - 2 for h in horizontals)
+        covered = any(
+            abs(h[0] - y) < 1.5 and h[1] <= x0 + 2 and h[2] >= x1 - 2 for h in horizontals
+        )
         if not covered:
             out.append(((x0, y), (x1, y)))
     return out
@@ -286,7 +293,7 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
                 id=f"p{page_no}.t{t_index}",
                 page=page_no,
                 index=t_index,
-                bbox=tuple(round(v, 2) for v in tab.bbox),  # type: ignore[arg-type]
+                bbox=tuple(round(v, 2) for v in tab.bbox),
                 n_rows=tab.row_count,
                 n_cols=tab.col_count,
                 cells=cells,
@@ -299,9 +306,7 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
         if _inside_any(bb, boxes):
             continue
         k += 1
-        grid.lines.append(
-            TextLine(id=f"p{page_no}.l{k}", page=page_no, bbox=bb, text=text)
-        )
+        grid.lines.append(TextLine(id=f"p{page_no}.l{k}", page=page_no, bbox=bb, text=text))
     return grid
 
 

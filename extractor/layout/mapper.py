@@ -43,7 +43,9 @@ class MapNotes:
     problems: list[str] = field(default_factory=list)
 
 
-def value_of(cells: list[Cell], text: str | None = None, match: MatchStatus = MatchStatus.EXACT) -> Value:
+def value_of(
+    cells: list[Cell], text: str | None = None, match: MatchStatus = MatchStatus.EXACT
+) -> Value:
     if not cells:
         return Value()
     t = "".join(c.text for c in cells) if text is None else text
@@ -151,7 +153,9 @@ class _Blocks:
         if v.text and len(b["tables"]) > 1:
             full = complete_clipped(v.text, self.level)
             if full is not None and v.prov is not None:
-                v = Value(text=full, prov=v.prov.model_copy(update={"match": MatchStatus.VOCABULARY}))
+                v = Value(
+                    text=full, prov=v.prov.model_copy(update={"match": MatchStatus.VOCABULARY})
+                )
         return v
 
 
@@ -207,12 +211,21 @@ def map_segment(seg: Segment) -> tuple[Record, MapNotes]:
     form = detect_form(seg)
     notes = MapNotes()
     kv = _key_values(seg, H.KEY_LABELS)
-    common = {k: v for k, v in kv.items() if k in ("project_name", "department", "implementing_unit", "project_leader", "contact_phone")}
+    common = {
+        k: v
+        for k, v in kv.items()
+        if k
+        in ("project_name", "department", "implementing_unit", "project_leader", "contact_phone")
+    }
     rec: Record
     if form == "target_declaration":
         rec = TargetDeclaration(
             **common,
-            **{k: kv[k] for k in ("project_nature", "project_category", "plan_start", "plan_end") if k in kv},
+            **{
+                k: kv[k]
+                for k in ("project_nature", "project_category", "plan_start", "plan_end")
+                if k in kv
+            },
         )
         fund_kv = _key_values(seg, H.DECL_FUND_LABELS)
         for k, v in fund_kv.items():
@@ -281,7 +294,12 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes) -> None:
                 continue
         if self_eval and fund_cols is not None and first is not None:
             label_cell = next(
-                (c for c in row.cells if H.match(c.text, H.FUND_ROWS) and c.x1 <= min(col.x0 for col in fund_cols.values()) + 2),
+                (
+                    c
+                    for c in row.cells
+                    if H.match(c.text, H.FUND_ROWS)
+                    and c.x1 <= min(col.x0 for col in fund_cols.values()) + 2
+                ),
                 None,
             )
             if label_cell is not None and isinstance(rec, SelfEvaluation):
@@ -336,12 +354,18 @@ def _map_indicators(seg: Segment, rec: Record, rows: list[Row], notes: MapNotes)
         cols = row_cols[i]
         if _row_empty(row, cols, fields):
             continue
-        vals = {f: value_of([c]) if (c := pick(row, cols[f])) is not None else Value() for f in fields if f in cols}
+        vals = {
+            f: value_of([c]) if (c := pick(row, cols[f])) is not None else Value()
+            for f in fields
+            if f in cols
+        }
         l1, l2 = blocks[1].value(i), blocks[2].value(i)
         if not l1.text and l2.text:
             parent = parent_of(l2.text)
             if parent and l2.prov is not None:
-                l1 = Value(text=parent, prov=l2.prov.model_copy(update={"match": MatchStatus.INFERRED}))
+                l1 = Value(
+                    text=parent, prov=l2.prov.model_copy(update={"match": MatchStatus.INFERRED})
+                )
         if isinstance(rec, SelfEvaluation):
             rec.indicators.append(SelfEvalIndicator(level1=l1, level2=l2, **vals))
         else:
