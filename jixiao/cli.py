@@ -22,7 +22,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="jixiao (绩效): checked data from PDFs of fiscal project performance forms.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _say(text: str, style: str | None = None) -> None:
+    """One line on stderr; file names and messages are never read as rich markup."""
+    err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 class Fmt(StrEnum):
@@ -73,15 +78,14 @@ def extract(
             result = extract_document(f, settings)
             docs.append(render(result, fmt.value))
             for e in result.errors:
-                err.print(f"[yellow]{f.name}[/]: {e}", highlight=False, soft_wrap=True)
+                _say(f"{f.name}: {e}", style="yellow")
             if result.status.value == "failed":
                 failed += 1
             elif not quiet:
                 n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
-                err.print(
+                _say(
                     f"{f.name}: {result.status.value}, {len(result.records)} records, "
-                    f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s",
-                    highlight=False,
+                    f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
                 )
             progress.advance(task)
     payload = docs[0] if len(docs) == 1 else docs
@@ -166,7 +170,7 @@ def main() -> None:
     try:
         app()
     except JixiaoError as e:
-        err.print(f"[red]error[/]: {e}", highlight=False)
+        _say(f"error: {e}", style="red")
         sys.exit(2)
 
 

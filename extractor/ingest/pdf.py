@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,9 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     except Exception as e:
         doc.close()
         raise CorruptPdfError(f"{path}: corrupt PDF, page tree unreadable ({e})") from e
+    if n == 0 and doc.is_repaired:
+        doc.close()
+        raise CorruptPdfError(f"{path}: corrupt or truncated PDF, no page could be recovered")
     if n == 0:
         doc.close()
         raise EmptyPdfError(f"{path}: the PDF has no pages")
@@ -270,6 +274,26 @@ def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[
 def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
     chars, raw_lines = _chars(page)
     n_text = sum(1 for c in chars if not c.c.isspace())
+    n_garbled = sum(1 for c in chars if unicodedata.category(c.c) in ("Cc", "Co", "Cn"))
+    if n_text and n_garbled > 0.3 * n_text:
+        # A broken font mapping turns the text layer into control characters: treat the
+        # page like a scan rather than read garbage into the grid.
+        grid = PageGrid(
+            number=page_no,
+            width=page.rect.width,
+            height=page.rect.height,
+            has_text_layer=False,
+            needs_ocr=True,
+        )
+        grid.lines.append(
+            TextLine(
+                id=f"p{page_no}.err",
+                page=page_no,
+                bbox=(0, 0, 0, 0),
+                text="text layer unreadable (broken font mapping); the page needs OCR",
+            )
+        )
+        return grid
     rect = page.rect
     grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
     if n_text < settings.min_text_chars:
@@ -317,8 +341,24 @@ def ingest(path: Path, settings: Settings) -> DocumentGrid:
         pages = []
         for i in range(doc.page_count):
             try:
+                pymupdf.TOOLS.reset_mupdf_warnings()
                 page = doc.load_page(i)
-                pages.append(page_grid(page, i + 1, settings))
+                grid = page_grid(page, i + 1, settings)
+                damage = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if "error" in w]
+                if damage:
+                    # MuPDF read past damage (e.g. a content stream that does not inflate):
+                    # what the page shows may be incomplete, so say so.
+                    grid.lines.append(
+                        TextLine(
+                            id=f"p{i + 1}.err",
+                            page=i + 1,
+                            bbox=(0, 0, 0, 0),
+                            text="damaged page content ("
+                            + "; ".join(sorted(set(damage))[:3])
+                            + ")",
+                        )
+                    )
+                pages.append(grid)
             except InputError:
                 raise
             except Exception as e:  # one broken page must not lose the others

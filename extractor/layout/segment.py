@@ -90,10 +90,25 @@ def _form_hint(text: str) -> str | None:
     return None
 
 
+def _unreadable_pages(doc: DocumentGrid) -> set[int]:
+    """Pages whose content could not be read (damaged, or scanned without OCR)."""
+    return {
+        p.number for p in doc.pages if p.needs_ocr or any(ln.id.endswith(".err") for ln in p.lines)
+    }
+
+
 def segment(doc: DocumentGrid) -> Segmentation:
     segs: list[Segment] = []
     orphans: list[Row] = []
+    unreadable = _unreadable_pages(doc)
+    open_seg = False
+    last_page = 0
     for row in row_stream(doc):
+        if open_seg and any(p in unreadable for p in range(last_page + 1, row.page)):
+            # The record may go on over a page we could not read: rows after it are not
+            # stitched onto it (they may belong to a record whose start was lost).
+            open_seg = False
+        last_page = row.page
         first = row.cells[0] if row.cells else None
         starts = (
             first is not None
@@ -111,7 +126,8 @@ def segment(doc: DocumentGrid) -> Segmentation:
                 if YEAR.search(ln.text):
                     seg.year_line = ln
             segs.append(seg)
-        if segs:
+            open_seg = True
+        if open_seg:
             segs[-1].rows.append(row)
         else:
             orphans.append(row)
