@@ -8,6 +8,7 @@ contains another (实际完成值 before 指标值).
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from schemas.numbers import normalise_text
 
@@ -80,8 +81,32 @@ INDICATOR_COLUMNS: list[Pattern] = [
     _p("deviation_reason", r"偏差原因|原因分析|改进措施"),
 ]
 
-TOTAL_ROW = re.compile(r"^(总分|合计|总计|总得分)$")
+TOTAL_ROWS: list[Pattern] = [_p("total_row", r"^(总分|合计|总计|总得分)$")]
 FUNDS_BLOCK = re.compile(r"^项目资金|^资金投入|^年度资金")
+
+
+# Every label category the mapper asks about, by name (the LLM path answers per category).
+PATTERNS: dict[str, list[Pattern]] = {
+    "key": KEY_LABELS,
+    "decl_funds": DECL_FUND_LABELS,
+    "fund_columns": FUND_COLUMNS,
+    "fund_rows": FUND_ROWS,
+    "self_goals": SELF_GOALS,
+    "decl_goals": DECL_GOALS,
+    "indicator_columns": INDICATOR_COLUMNS,
+    "total_row": TOTAL_ROWS,
+}
+
+
+class Labeler(Protocol):
+    """Says which field a printed label means within a category, or None."""
+
+    def __call__(self, text: str, category: str) -> str | None: ...
+
+
+def regex_labeler(text: str, category: str) -> str | None:
+    """The deterministic labeler: the patterns above."""
+    return match(text, PATTERNS[category])
 
 
 def label_key(text: str) -> str:
@@ -100,8 +125,8 @@ def match(text: str, patterns: list[Pattern]) -> str | None:
     return None
 
 
-def is_any_label(text: str) -> bool:
+def is_any_label(text: str, label: Labeler = regex_labeler) -> bool:
     return any(
-        match(text, pats) is not None
-        for pats in (KEY_LABELS, DECL_FUND_LABELS, INDICATOR_COLUMNS, SELF_GOALS)
+        label(text, cat) is not None
+        for cat in ("key", "decl_funds", "indicator_columns", "self_goals")
     )

@@ -97,10 +97,12 @@ def pick(row: Row, col: Col, *, anchors_only: bool = True) -> Cell | None:
     return best[1] if best else None
 
 
-def header_columns(row: Row, patterns: list[H.Pattern], minimum: int) -> dict[str, Col] | None:
+def header_columns(
+    row: Row, category: str, minimum: int, label: H.Labeler = H.regex_labeler
+) -> dict[str, Col] | None:
     cols: dict[str, Col] = {}
     for c in row.cells:
-        f = H.match(c.text, patterns)
+        f = label(c.text, category)
         if f and f not in cols:
             cols[f] = Col(f, c.x0, c.x1, c)
     return cols if len(cols) >= minimum else None
@@ -178,16 +180,16 @@ def _year(seg: Segment) -> Value:
     return Value()
 
 
-def _key_values(seg: Segment, patterns: list[H.Pattern]) -> dict[str, Value]:
+def _key_values(seg: Segment, category: str, label: H.Labeler) -> dict[str, Value]:
     out: dict[str, Value] = {}
     for row in seg.rows:
         anchors = [c for c in row.cells if c.id in row.anchors]
         for i, c in enumerate(anchors[:-1]):
-            f = H.match(c.text, patterns)
+            f = label(c.text, category)
             if f is None:
                 continue
             nxt = anchors[i + 1]
-            if H.is_any_label(nxt.text) and H.match(nxt.text, patterns) is not None:
+            if label(nxt.text, category) is not None:
                 continue
             v = value_of([nxt])
             if f not in out or (not out[f].text and v.text):
@@ -207,10 +209,12 @@ def detect_form(seg: Segment) -> str:
     return "self_evaluation"
 
 
-def map_segment(seg: Segment) -> tuple[Record, MapNotes]:
+def map_segment(seg: Segment, label: H.Labeler = H.regex_labeler) -> tuple[Record, MapNotes]:
+    """Map one record's rows. ``label`` decides what each printed label means (regex
+    patterns by default; the LLM path passes the model's answers)."""
     form = detect_form(seg)
     notes = MapNotes()
-    kv = _key_values(seg, H.KEY_LABELS)
+    kv = _key_values(seg, "key", label)
     common = {
         k: v
         for k, v in kv.items()
@@ -227,7 +231,7 @@ def map_segment(seg: Segment) -> tuple[Record, MapNotes]:
                 if k in kv
             },
         )
-        fund_kv = _key_values(seg, H.DECL_FUND_LABELS)
+        fund_kv = _key_values(seg, "decl_funds", label)
         for k, v in fund_kv.items():
             setattr(rec.funds, k, v)
     else:
@@ -237,38 +241,38 @@ def map_segment(seg: Segment) -> tuple[Record, MapNotes]:
     rec.year = _year(seg)
     rec.money_unit = _money_unit(seg)
     rec.pages = seg.pages
-    _map_tables(seg, rec, notes)
+    _map_tables(seg, rec, notes, label)
     if not rec.project_name.text:
         notes.problems.append("项目名称 has no value")
     return rec, notes
 
 
-def _map_tables(seg: Segment, rec: Record, notes: MapNotes) -> None:
+def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) -> None:
     self_eval = isinstance(rec, SelfEvaluation)
     fund_cols: dict[str, Col] | None = None
     goal_cols: dict[str, Col] | None = None
     goals_done = False
     ind_cols: dict[str, Col] | None = None
     ind_rows: list[Row] = []
-    goal_pats = H.SELF_GOALS if self_eval else H.DECL_GOALS
+    goal_cat = "self_goals" if self_eval else "decl_goals"
     for row in seg.rows:
-        cols = header_columns(row, H.INDICATOR_COLUMNS, 3)
+        cols = header_columns(row, "indicator_columns", 3, label)
         if cols and "name" in cols:
             ind_cols = cols
             continue
         if self_eval:
-            fc = header_columns(row, H.FUND_COLUMNS, 3)
+            fc = header_columns(row, "fund_columns", 3, label)
             if fc:
                 fund_cols = fc
                 continue
-        gc = header_columns(row, goal_pats, 2)
+        gc = header_columns(row, goal_cat, 2, label)
         if gc:
             goal_cols, goals_done = gc, False
             continue
         first = row.cells[0] if row.cells else None
         first_anchor = next((c for c in row.cells if c.id in row.anchors), None)
         if ind_cols is not None:
-            if first_anchor is not None and H.TOTAL_ROW.match(H.label_key(first_anchor.text)):
+            if first_anchor is not None and label(first_anchor.text, "total_row"):
                 if isinstance(rec, SelfEvaluation):
                     for f, target in (("weight", "total_weight"), ("score", "total_score")):
                         if f in ind_cols:
@@ -277,7 +281,7 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes) -> None:
                                 setattr(rec, target, value_of([c]))
                 ind_cols = None
                 continue
-            if first_anchor is not None and H.match(first_anchor.text, H.KEY_LABELS) == "grade":
+            if first_anchor is not None and label(first_anchor.text, "key") == "grade":
                 ind_cols = None
                 continue
             ind_rows.append(row)
@@ -297,13 +301,13 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes) -> None:
                 (
                     c
                     for c in row.cells
-                    if H.match(c.text, H.FUND_ROWS)
+                    if label(c.text, "fund_rows")
                     and c.x1 <= min(col.x0 for col in fund_cols.values()) + 2
                 ),
                 None,
             )
             if label_cell is not None and isinstance(rec, SelfEvaluation):
-                which = H.match(label_cell.text, H.FUND_ROWS)
+                which = label(label_cell.text, "fund_rows")
                 fr = FundRow()
                 for f, col in fund_cols.items():
                     c = pick(row, col)
@@ -312,24 +316,26 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes) -> None:
                 setattr(rec.funds, str(which), fr)
     if ind_rows and ind_cols is None:
         pass
-    _map_indicators(seg, rec, ind_rows, notes)
+    _map_indicators(seg, rec, ind_rows, notes, label)
 
 
-def _indicator_columns(seg: Segment) -> list[tuple[int, dict[str, Col]]]:
+def _indicator_columns(seg: Segment, label: H.Labeler) -> list[tuple[int, dict[str, Col]]]:
     """Every indicator header row (index into seg.rows) with its columns."""
     out = []
     for i, row in enumerate(seg.rows):
-        cols = header_columns(row, H.INDICATOR_COLUMNS, 3)
+        cols = header_columns(row, "indicator_columns", 3, label)
         if cols and "name" in cols:
             out.append((i, cols))
     return out
 
 
-def _map_indicators(seg: Segment, rec: Record, rows: list[Row], notes: MapNotes) -> None:
+def _map_indicators(
+    seg: Segment, rec: Record, rows: list[Row], notes: MapNotes, label: H.Labeler
+) -> None:
     if not rows:
         notes.problems.append("no indicator rows found")
         return
-    headers = _indicator_columns(seg)
+    headers = _indicator_columns(seg, label)
     if not headers:
         return
     pos = {id(r): i for i, r in enumerate(seg.rows)}
