@@ -1,27 +1,37 @@
 """One document in, one ``DocumentResult`` out, whatever the document is.
 
-ingest (PyMuPDF) → segment (records, stitched across pages) → layout mapper → grounding
-(reject values not in their cited cells) → validators (recompute rates, scores, totals,
-grade). Errors of one document become that document's status and errors; nothing raises
-out of ``extract_document`` for bad input.
+ingest (PyMuPDF) → segment (records, stitched across pages) → layout mapper (labels read by
+patterns, or by the model in ``llm``/``hybrid`` mode) → grounding (reject values not in their
+cited cells) → validators (recompute rates, scores, totals, grade). Errors of one document
+become that document's status and errors; nothing raises out of ``extract_document`` for
+bad input.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from extractor.checks.grounding import ground_record
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
 from extractor.ingest.pdf import file_sha256, ingest
-from extractor.layout.mapper import map_segment
-from extractor.layout.segment import segment
+from extractor.layout.headers import Labeler, regex_labeler
+from extractor.layout.mapper import MapNotes, map_segment
+from extractor.layout.segment import Segment, segment
 from jixiao import __version__
-from jixiao.errors import InputError
+from jixiao.errors import ConfigError, InputError
 from jixiao.settings import Settings
+from schemas import SCHEMA_VERSION
 from schemas.findings import Finding, Severity
+from schemas.records import SelfEvaluation, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
+
+if TYPE_CHECKING:
+    from extractor.llm.asker import Asker
+
+Mode = Literal["layout", "llm", "hybrid"]
 
 
 def _mapping_finding(problem: str) -> Finding:
@@ -33,13 +43,51 @@ def _mapping_finding(problem: str) -> Finding:
     )
 
 
+def _read(
+    seg: Segment, label: Labeler, cells: dict[str, str], rules: RuleSet
+) -> tuple[RecordResult, MapNotes]:
+    record, notes = map_segment(seg, label)
+    findings = ground_record(record, cells)
+    findings += [_mapping_finding(p) for p in notes.problems]
+    findings += validate_record(record, rules)
+    return RecordResult(record=record, findings=findings), notes
+
+
+def _quality(rr: RecordResult, notes: MapNotes) -> int:
+    filled = sum(1 for _, v in iter_values(rr.record) if v.text)
+    errors = sum(1 for f in rr.findings if f.severity == Severity.ERROR)
+    ungrounded = sum(1 for f in rr.findings if f.code == "UNGROUNDED")
+    return filled - 5 * errors - 10 * ungrounded - 3 * len(notes.problems)
+
+
+def _needs_help(rr: RecordResult, notes: MapNotes) -> bool:
+    """The mapper could not fill a core field, or a validator failed."""
+    if notes.problems or any(f.severity == Severity.ERROR for f in rr.findings):
+        return True
+    rec = rr.record
+    core = [rec.project_name]
+    if isinstance(rec, SelfEvaluation):
+        t = rec.funds.total
+        core += [t.full_year_budget, t.executed, t.execution_rate]
+    else:
+        core += [rec.funds.total]
+    return any(not v.text for v in core) or not rec.indicators
+
+
 def extract_document(
     path: str | Path,
     settings: Settings | None = None,
     rules: RuleSet | None = None,
+    *,
+    mode: Mode = "layout",
+    asker: Asker | None = None,
 ) -> DocumentResult:
     settings = settings or Settings()
     rules = rules or get_rule_set(settings.rule_set)
+    if mode != "layout" and asker is None:
+        raise ConfigError(
+            f"mode {mode!r} needs a model: set JIXIAO_LLM_BASE_URL or start the embedded one"
+        )
     path = Path(path)
     t0 = time.perf_counter()
     result = DocumentResult(
@@ -47,6 +95,7 @@ def extract_document(
         status=DocumentStatus.FAILED,
         rule_set=rules.id,
         extractor_version=__version__,
+        mode=mode,
     )
     try:
         grid = ingest(path, settings)
@@ -68,21 +117,48 @@ def extract_document(
     cells = grid.cell_index()
     seg = segment(grid)
     partial = False
+
+    base: Labeler = regex_labeler
+    helped: set[int] = set()
+    if mode == "llm" and asker is not None:
+        base = _model_labeler(asker, seg.segments, grid.sha256, result, fallback=None)
+        helped = set(range(len(seg.segments)))
+    outcomes: list[tuple[RecordResult, MapNotes] | None] = []
     for s in seg.segments:
         try:
-            record, notes = map_segment(s)
+            outcomes.append(_read(s, base, cells, rules))
         except Exception as e:
             result.errors.append(
                 f"pages {s.pages}: record could not be mapped ({type(e).__name__}: {e})"
             )
+            outcomes.append(None)
+    if mode == "hybrid" and asker is not None:
+        todo = [i for i, o in enumerate(outcomes) if o is not None and _needs_help(*o)]
+        if todo:
+            label = _model_labeler(
+                asker, [seg.segments[i] for i in todo], grid.sha256, result, fallback=regex_labeler
+            )
+            for i in todo:
+                try:
+                    cand = _read(seg.segments[i], label, cells, rules)
+                except Exception:
+                    continue
+                old = outcomes[i]
+                if old is not None and _quality(*cand) > _quality(*old):
+                    outcomes[i] = cand
+                    helped.add(i)
+    for i, o in enumerate(outcomes):
+        if o is None:
             partial = True
             continue
-        findings = ground_record(record, cells)
-        findings += [_mapping_finding(p) for p in notes.problems]
-        findings += validate_record(record, rules)
-        if any(f.code == "UNGROUNDED" for f in findings) or notes.problems:
+        rr, notes = o
+        if i in helped:
+            rr.route = mode
+        if any(f.code == "UNGROUNDED" for f in rr.findings) or notes.problems:
             partial = True
-        result.records.append(RecordResult(record=record, findings=findings))
+        result.records.append(rr)
+    if asker is not None:
+        result.llm = asker.ledger.model_copy()
     if seg.orphan_rows:
         pages = sorted({r.page for r in seg.orphan_rows})
         result.errors.append(
@@ -105,4 +181,26 @@ def extract_document(
     return result
 
 
-__all__ = ["extract_document", "file_sha256"]
+def _model_labeler(
+    asker: Asker,
+    segments: list[Segment],
+    pdf_sha256: str,
+    result: DocumentResult,
+    fallback: Labeler | None,
+) -> Labeler:
+    from extractor.llm.asker import LLMError
+    from extractor.llm.questions import ModelLabeler
+    from extractor.llm.route import ask_labels, candidate_texts
+
+    texts = candidate_texts(segments, unknown_only=fallback is not None)
+    pages = sorted({p for s in segments for p in s.pages})
+    labels: dict[str, dict[str, str]] = {}
+    if texts:
+        try:
+            labels = ask_labels(asker, texts, pdf_sha256, pages, SCHEMA_VERSION)
+        except LLMError as e:
+            result.errors.append(str(e))
+    return ModelLabeler(labels, fallback=fallback)
+
+
+__all__ = ["Mode", "extract_document", "file_sha256"]

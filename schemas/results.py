@@ -17,9 +17,27 @@ class DocumentStatus(StrEnum):
     SKIPPED = "skipped"  # deliberately not processed (duplicate, too large, no forms)
 
 
+class LLMLedger(BaseModel):
+    """Model use for one document, summed across re-asks and transport retries."""
+
+    model: str | None = None
+    prompt_version: str | None = None
+    questions: int = 0  # questions asked (cache hits included)
+    calls: int = 0  # HTTP completions that came back (each re-ask is one)
+    reasks: int = 0
+    transport_retries: int = 0
+    cache_hits: int = 0
+    failed_questions: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
 class RecordResult(BaseModel):
     record: Record
     findings: list[Finding] = Field(default_factory=list)
+    # "layout", or "hybrid"/"llm" when the model's label answers were used for this record.
+    route: str = "layout"
 
 
 class DocumentResult(BaseModel):
@@ -34,3 +52,5 @@ class DocumentResult(BaseModel):
     schema_version: str = "1"
     rule_set: str | None = None
     extractor_version: str | None = None
+    mode: str = "layout"
+    llm: LLMLedger | None = None

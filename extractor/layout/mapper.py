@@ -189,7 +189,8 @@ def _key_values(seg: Segment, category: str, label: H.Labeler) -> dict[str, Valu
             if f is None:
                 continue
             nxt = anchors[i + 1]
-            if label(nxt.text, category) is not None:
+            # The next cell is the value unless it is itself a label with a value after it.
+            if i + 2 < len(anchors) and label(nxt.text, category) is not None:
                 continue
             v = value_of([nxt])
             if f not in out or (not out[f].text and v.text):

@@ -1,0 +1,151 @@
+"""Asking the model: instructor re-asks on validation errors, tenacity retries transport errors.
+
+The instructor client is passed in (built at the edge, ``jixiao/llm.py``; tests give the
+OpenAI client a fake transport). Every answer is cached by content hash, and every call is
+counted in the document's ledger: completions, re-asks, transport retries, tokens, seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import instructor
+import openai
+from pydantic import BaseModel
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from extractor.llm.cache import AnswerCache, cache_key
+from jixiao.errors import JixiaoError
+from schemas.results import LLMLedger
+
+TRANSPORT_ERRORS = (
+    openai.APIConnectionError,  # includes APITimeoutError
+    openai.RateLimitError,
+    openai.InternalServerError,
+)
+
+
+class LLMError(JixiaoError):
+    """The model could not answer a question (after re-asks and retries)."""
+
+
+def _is_transport(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, TRANSPORT_ERRORS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+class Asker:
+    def __init__(
+        self,
+        client: instructor.Instructor,
+        model: str,
+        *,
+        cache: AnswerCache | None = None,
+        ledger: LLMLedger | None = None,
+        max_reasks: int = 2,
+        max_attempts: int = 4,
+        backoff_max_s: float = 20.0,
+        max_tokens: int = 512,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.cache = cache
+        self.ledger = ledger or LLMLedger(model=model)
+        self.max_reasks = max_reasks
+        self.max_attempts = max_attempts
+        self.backoff_max_s = backoff_max_s
+        self.max_tokens = max_tokens
+        client.on("completion:response", self._on_response)
+        client.on("parse:error", self._on_parse_error)
+
+    def _on_response(self, response: Any) -> None:
+        self.ledger.calls += 1
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.ledger.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+            self.ledger.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+
+    def _on_parse_error(self, error: Exception) -> None:
+        self.ledger.reasks += 1
+
+    def _on_retry(self, state: RetryCallState) -> None:
+        self.ledger.transport_retries += 1
+
+    def ask(
+        self,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        *,
+        context: dict[str, Any],
+        key_parts: dict[str, Any],
+        prompt_version: str,
+    ) -> BaseModel:
+        """One question. Raises ``LLMError`` when no valid answer could be had."""
+        self.ledger.questions += 1
+        self.ledger.prompt_version = prompt_version
+        key = cache_key(
+            key_parts["pdf_sha256"],
+            key_parts["pages"],
+            prompt_version,
+            self.model,
+            key_parts["schema_version"],
+            {"messages": messages, "response": response_model.__name__},
+        )
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.ledger.cache_hits += 1
+                return response_model.model_validate(hit, context=context)
+        t0 = time.perf_counter()
+        try:
+            answer = self._call(response_model, messages, context)
+        except Exception as e:
+            self.ledger.failed_questions += 1
+            raise LLMError(
+                f"model {self.model} gave no valid answer: {type(e).__name__}: {e}"
+            ) from e
+        finally:
+            self.ledger.seconds += time.perf_counter() - t0
+        if self.cache is not None:
+            self.cache.put(key, answer.model_dump(mode="json"), self.model, prompt_version)
+        return answer
+
+    def _call(
+        self,
+        response_model: type[BaseModel],
+        messages: list[dict[str, str]],
+        context: dict[str, Any],
+    ) -> BaseModel:
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transport),
+            wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_s),
+            stop=stop_after_attempt(self.max_attempts),
+            before_sleep=self._on_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                result: BaseModel = self.client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_model=response_model,
+                    max_retries=self.max_reasks,
+                    context=context,
+                    temperature=0,
+                    max_tokens=self.max_tokens,
+                )
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover

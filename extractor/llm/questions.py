@@ -1,0 +1,149 @@
+"""The narrow questions the model answers, as strict pydantic response models.
+
+The model never writes a value. It is shown a numbered list of short texts copied from the
+table cells and says, per field, which numbers are that field's printed label. Code then
+reads the values from the cells under those labels, so every value stays grounded in a cell.
+A number outside the list, or a "label" that is a number, fails validation and goes back to
+the model through instructor's re-ask.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
+
+from schemas.numbers import normalise_text, parse_decimal
+
+# answer name -> (help for the model, [(mapper category, mapper field), ...])
+FieldSpec = tuple[str, list[tuple[str, str]]]
+
+GROUPS: dict[str, dict[str, FieldSpec]] = {
+    "header": {
+        "project_name": ("项目名称 (project name)", [("key", "project_name")]),
+        "department": ("主管部门 / 主管单位 (supervising department)", [("key", "department")]),
+        "implementing_unit": ("实施单位 (implementing unit)", [("key", "implementing_unit")]),
+        "project_leader": ("项目负责人", [("key", "project_leader")]),
+        "contact_phone": ("联系电话", [("key", "contact_phone")]),
+        "project_nature": ("项目性质", [("key", "project_nature")]),
+        "project_category": ("项目类别", [("key", "project_category")]),
+        "plan_start": ("计划开始日期", [("key", "plan_start")]),
+        "plan_end": ("计划完成日期", [("key", "plan_end")]),
+        "grade": ("评分等级 (grade row label)", [("key", "grade")]),
+    },
+    "funds": {
+        "total_funds": (
+            "年度资金总额 / 项目资金总额 (total funds)",
+            [("decl_funds", "total"), ("fund_rows", "total")],
+        ),
+        "annual_request": ("年度资金申请总额", [("decl_funds", "annual_request")]),
+        "fiscal_funds": ("其中：财政资金", [("decl_funds", "fiscal")]),
+        "current_year": (
+            "其中：当年财政拨款",
+            [("decl_funds", "current_year"), ("fund_rows", "current_year")],
+        ),
+        "carryover": ("上年结转资金", [("decl_funds", "carryover"), ("fund_rows", "carryover")]),
+        "other_funds": ("其他资金", [("decl_funds", "other"), ("fund_rows", "other")]),
+        "initial_budget": ("年初预算数 column", [("fund_columns", "initial_budget")]),
+        "full_year_budget": ("全年预算数 column", [("fund_columns", "full_year_budget")]),
+        "executed": ("全年执行数 column", [("fund_columns", "executed")]),
+        "execution_rate": ("执行率 column", [("fund_columns", "execution_rate")]),
+    },
+    "indicators": {
+        "goal_expected": ("预期目标", [("self_goals", "goal_expected")]),
+        "goal_actual": ("实际完成情况", [("self_goals", "goal_actual")]),
+        "goal_overall": ("项目总体目标", [("decl_goals", "goal_overall")]),
+        "goal_annual": ("年度总体目标", [("decl_goals", "goal_annual")]),
+        "level1": ("一级指标 column", [("indicator_columns", "level1")]),
+        "level2": ("二级指标 column", [("indicator_columns", "level2")]),
+        "indicator_name": ("三级指标 / 指标名称 column", [("indicator_columns", "name")]),
+        "target_value": ("年度指标值 column", [("indicator_columns", "target")]),
+        "actual_value": ("实际完成值 column", [("indicator_columns", "actual")]),
+        "weight": (
+            "分值 / 分数 / 权重 column",
+            [("fund_columns", "weight"), ("indicator_columns", "weight")],
+        ),
+        "score": ("得分 column", [("fund_columns", "score"), ("indicator_columns", "score")]),
+        "deviation_reason": (
+            "偏差原因分析及改进措施 column",
+            [("indicator_columns", "deviation_reason")],
+        ),
+        "total_row": ("总分 / 合计 (total row label)", [("total_row", "total_row")]),
+    },
+}
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_candidate(text: str) -> bool:
+    """A short non-numeric text with Chinese in it: something that could be a label."""
+    t = normalise_text(text)
+    return 1 < len(t) <= 20 and bool(_CJK.search(t)) and parse_decimal(t) is None
+
+
+class IndexAnswer(BaseModel):
+    """Base of every answer: each field is a list of 1-based numbers into the given texts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _grounded(self, info: ValidationInfo) -> IndexAnswer:
+        ctx: dict[str, Any] = info.context or {}
+        texts: list[str] = ctx.get("texts", [])
+        n = len(texts)
+        for name in type(self).model_fields:
+            for k in getattr(self, name):
+                if not 1 <= k <= n:
+                    raise ValueError(
+                        f"{name}: text number {k} does not exist; answer only with numbers 1..{n}"
+                    )
+                if parse_decimal(texts[k - 1]) is not None:
+                    raise ValueError(
+                        f"{name}: text {k} ({texts[k - 1]!r}) is a number, not a label"
+                    )
+        return self
+
+
+def answer_model(group: str) -> type[IndexAnswer]:
+    fields: dict[str, Any] = {
+        name: (list[int], Field(default_factory=list, description=help_))
+        for name, (help_, _) in GROUPS[group].items()
+    }
+    model: type[IndexAnswer] = create_model(f"LabelAnswer_{group}", __base__=IndexAnswer, **fields)
+    return model
+
+
+def field_help(group: str) -> str:
+    return "\n".join(f"- {name}: {help_}" for name, (help_, _) in GROUPS[group].items())
+
+
+def numbered(texts: list[str]) -> str:
+    return "\n".join(f"{i}. {t}" for i, t in enumerate(texts, start=1))
+
+
+def labels_from_answer(
+    group: str, answer: IndexAnswer, texts: list[str]
+) -> dict[str, dict[str, str]]:
+    """canonical text -> {mapper category: mapper field} from one answer."""
+    out: dict[str, dict[str, str]] = {}
+    for name, (_, targets) in GROUPS[group].items():
+        for k in getattr(answer, name):
+            key = normalise_text(texts[k - 1])
+            for category, field in targets:
+                out.setdefault(key, {})[category] = field
+    return out
+
+
+class ModelLabeler:
+    """A labeler from the model's answers, optionally falling back to the regex patterns."""
+
+    def __init__(self, labels: dict[str, dict[str, str]], fallback: Any = None) -> None:
+        self.labels = labels
+        self.fallback = fallback
+
+    def __call__(self, text: str, category: str) -> str | None:
+        hit = self.labels.get(normalise_text(text), {}).get(category)
+        if hit is not None:
+            return hit
+        return self.fallback(text, category) if self.fallback is not None else None

@@ -1,0 +1,68 @@
+"""The edge where model clients are built from settings (extraction code only receives them)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import instructor
+import openai
+
+from extractor.llm.asker import Asker
+from extractor.llm.cache import AnswerCache
+from jixiao.settings import Settings
+
+
+def build_client(
+    settings: Settings, *, http_client: Any = None, base_url: str | None = None
+) -> instructor.Instructor:
+    """instructor over ``openai.OpenAI``. Transport retries are ours (tenacity), so the
+    OpenAI client's own retries are off. ``Mode.TOOLS``: the llama.cpp server turns the tool
+    schema into a grammar (JSON_SCHEMA mode is rejected by it, JSON mode is unconstrained;
+    see shared/notes/STACK.md)."""
+    url = base_url or settings.llm_base_url or f"http://127.0.0.1:{settings.llm_port}/v1"
+    oa = openai.OpenAI(
+        base_url=url,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+        http_client=http_client,
+    )
+    return instructor.from_openai(oa, mode=instructor.Mode.TOOLS)
+
+
+def build_asker(
+    settings: Settings, client: instructor.Instructor, *, use_cache: bool = True
+) -> Asker:
+    return Asker(
+        client,
+        settings.llm_model,
+        cache=AnswerCache(settings.cache_dir / "llm.sqlite") if use_cache else None,
+        max_reasks=settings.llm_max_reasks,
+        max_attempts=settings.llm_max_attempts,
+        backoff_max_s=settings.llm_backoff_max_s,
+    )
+
+
+@contextlib.contextmanager
+def endpoint(settings: Settings) -> Iterator[str]:
+    """The configured endpoint, or the embedded server started for the duration."""
+    if settings.llm_base_url:
+        yield settings.llm_base_url
+        return
+    from jixiao.model import start_server
+
+    log = settings.cache_dir / "llama-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_server(
+        settings.model_path, settings.llm_port, settings.llm_n_ctx, settings.llm_threads, log=log
+    )
+    try:
+        yield f"http://127.0.0.1:{settings.llm_port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except Exception:
+            proc.kill()
