@@ -344,19 +344,7 @@ def target_decls_three_flowing_no_extra_column() -> Forms:
 
 
 # Real mapper limitations found by these cases (production code is not changed here).
-XFAIL: dict[str, str] = {
-    "money_unit_in_line_above_table": (
-        "money_unit is read only from table cells (mapper._money_unit scans seg.rows): a unit "
-        "printed as a '单位：元' line above the table, with the funds label just '项目资金', "
-        "gives money_unit None; Segment keeps only the title and year lines above a table"
-    ),
-    "level2_clipped_at_three_of_seven": (
-        "a merged 二级指标 label cut by a page break into '可持续' (page 1) + '影响指标' "
-        "(page 2) is not joined: _Blocks._joins needs complete_clipped(page-1 part), which "
-        "wants at least half the label (3*2 < 7), although the two parts concatenate to a "
-        "vocabulary label; rows get level2 '可持续' and '影响指标'"
-    ),
-}
+XFAIL: dict[str, str] = {}  # cases the mapper cannot read yet (none now)
 
 
 def _params() -> list[Any]:

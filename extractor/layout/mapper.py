@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from extractor.layout import headers as H
 from extractor.layout.segment import YEAR, Row, Segment
-from extractor.layout.vocabulary import canon, complete_clipped, parent_of
+from extractor.layout.vocabulary import LEVEL1, LEVEL2_PARENT, canon, complete_clipped, parent_of
 from schemas.grid import Cell, TextLine
 from schemas.numbers import unit_of_header
 from schemas.records import (
@@ -145,8 +145,11 @@ class _Blocks:
         before = "".join(c.text for c in b["cells"])
         if not canon(before) or not canon(cell.text):
             return True
+        joined = canon(before + cell.text)
+        if joined in (LEVEL1 if self.level == 1 else LEVEL2_PARENT):
+            return True  # "可持续" + "影响指标": the two pieces make one label
         vocab_ok = complete_clipped(before, self.level) is not None
-        return vocab_ok and canon(before + cell.text) != canon(before)
+        return vocab_ok and joined != canon(before)
 
     def value(self, i: int) -> Value:
         b = self.blocks[self.row_block[i]]
@@ -168,6 +171,10 @@ def _money_unit(seg: Segment) -> Value:
                 u = unit_of_header(c.text)
                 if u:
                     return value_of([c], text=u, match=MatchStatus.CONTAINED)
+    if seg.unit_line is not None:  # "单位：万元" printed above the table
+        u = unit_of_header(seg.unit_line.text)
+        if u:
+            return line_value(seg.unit_line, u)
     return Value()
 
 

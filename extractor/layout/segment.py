@@ -19,6 +19,7 @@ PROJECT_NAME = re.compile(r"^项目名称")
 TITLE_SELF = re.compile(r"自评")
 TITLE_DECL = re.compile(r"申报|目标表")
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
+UNIT_LINE = re.compile(r"单位:?(万元|元)")
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Segment:
     title: TextLine | None = None
     year_line: TextLine | None = None
     form_hint: str | None = None  # "self_evaluation" | "target_declaration" | None
+    unit_line: TextLine | None = None  # "单位：万元" above the table
 
     @property
     def pages(self) -> list[int]:
@@ -125,6 +127,8 @@ def segment(doc: DocumentGrid) -> Segmentation:
                     seg.title, seg.form_hint = ln, hint
                 if YEAR.search(ln.text):
                     seg.year_line = ln
+                if UNIT_LINE.search(normalise_text(ln.text)):
+                    seg.unit_line = ln
             segs.append(seg)
             open_seg = True
         if open_seg:
