@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(4, ge=1, le=10)
     llm_backoff_max_s: float = Field(20.0, gt=0)
     llm_port: int = Field(8765, gt=0, lt=65536)
-    llm_n_ctx: int = Field(4096, ge=1024)
+    llm_n_ctx: int = Field(8192, ge=1024)
     llm_threads: int = Field(2, ge=1)
     model_path: Path = Path.home() / ".cache" / "jixiao" / "qwen2.5-coder-1.5b-instruct.gguf"
     db_url: str = "sqlite:///.jixiao/jixiao.db"

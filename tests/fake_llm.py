@@ -77,10 +77,10 @@ class FakeModel:
         )
 
 
-def texts_of(body: dict[str, Any]) -> dict[str, int]:
-    """The numbered texts shown to the model: text -> number."""
+def texts_of(body: dict[str, Any]) -> list[str]:
+    """The texts shown to the model, in order."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    return {t.strip(): int(n) for n, t in re.findall(r"^(\d+)\. (.+)$", user, re.M)}
+    return [t.strip() for t in re.findall(r"^- (.+)$", user, re.M)]
 
 
 def group_of(body: dict[str, Any]) -> str:

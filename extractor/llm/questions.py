@@ -1,15 +1,17 @@
 """The narrow questions the model answers, as strict pydantic response models.
 
-The model never writes a value. It is shown a numbered list of short texts copied from the
-table cells and says, per field, which numbers are that field's printed label. Code then
-reads the values from the cells under those labels, so every value stays grounded in a cell.
-A number outside the list, or a "label" that is a number, fails validation and goes back to
-the model through instructor's re-ask.
+The model never writes a value. It is shown a list of short texts copied from the table cells
+and says, per field, which of them is that field's printed label (copied exactly: the schema
+makes each answer an enum of the given texts). Code then reads the values from the cells
+under those labels, so every value stays grounded in a cell. A text that is not in the list,
+or a "label" that is a number, fails validation and goes back to the model through
+instructor's re-ask.
 """
 
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
@@ -50,11 +52,19 @@ GROUPS: dict[str, dict[str, FieldSpec]] = {
         "executed": ("全年执行数 column", [("fund_columns", "executed")]),
         "execution_rate": ("执行率 column", [("fund_columns", "execution_rate")]),
     },
+    "goals": {
+        "goal_expected": (
+            "预期目标 (column header over the expected-goal text)",
+            [("self_goals", "goal_expected")],
+        ),
+        "goal_actual": (
+            "实际完成情况 (column header over the achieved text)",
+            [("self_goals", "goal_actual")],
+        ),
+        "goal_overall": ("项目总体目标 (column header)", [("decl_goals", "goal_overall")]),
+        "goal_annual": ("年度总体目标 (column header)", [("decl_goals", "goal_annual")]),
+    },
     "indicators": {
-        "goal_expected": ("预期目标", [("self_goals", "goal_expected")]),
-        "goal_actual": ("实际完成情况", [("self_goals", "goal_actual")]),
-        "goal_overall": ("项目总体目标", [("decl_goals", "goal_overall")]),
-        "goal_annual": ("年度总体目标", [("decl_goals", "goal_annual")]),
         "level1": ("一级指标 column", [("indicator_columns", "level1")]),
         "level2": ("二级指标 column", [("indicator_columns", "level2")]),
         "indicator_name": ("三级指标 / 指标名称 column", [("indicator_columns", "name")]),
@@ -82,35 +92,46 @@ def is_candidate(text: str) -> bool:
     return 1 < len(t) <= 20 and bool(_CJK.search(t)) and parse_decimal(t) is None
 
 
-class IndexAnswer(BaseModel):
-    """Base of every answer: each field is a list of 1-based numbers into the given texts."""
+class LabelAnswer(BaseModel):
+    """Base of every answer: each field lists texts copied from the given ones (at most two).
+
+    The JSON schema makes each answer an enum of the given texts, so a grammar-constrained
+    server cannot even write another string; the validator checks it again for endpoints
+    that do not constrain decoding.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="after")
-    def _grounded(self, info: ValidationInfo) -> IndexAnswer:
+    def _grounded(self, info: ValidationInfo) -> LabelAnswer:
         ctx: dict[str, Any] = info.context or {}
-        texts: list[str] = ctx.get("texts", [])
-        n = len(texts)
+        given = {normalise_text(t) for t in ctx.get("texts", [])}
         for name in type(self).model_fields:
-            for k in getattr(self, name):
-                if not 1 <= k <= n:
+            for item in getattr(self, name):
+                text = item.value if isinstance(item, Enum) else item
+                if normalise_text(text) not in given:
                     raise ValueError(
-                        f"{name}: text number {k} does not exist; answer only with numbers 1..{n}"
+                        f"{name}: {text!r} is not one of the given texts; copy a label exactly"
                     )
-                if parse_decimal(texts[k - 1]) is not None:
-                    raise ValueError(
-                        f"{name}: text {k} ({texts[k - 1]!r}) is a number, not a label"
-                    )
+                if parse_decimal(text) is not None:
+                    raise ValueError(f"{name}: {text!r} is a number, not a label")
         return self
 
 
-def answer_model(group: str) -> type[IndexAnswer]:
+def answer_model(group: str, texts: list[str] | None = None) -> type[LabelAnswer]:
+    """The response model for one question; with ``texts``, answers are an enum of them."""
+    item: Any = str
+    if texts:
+        # One enum in $defs that every field references: the schema (which the server puts
+        # into the prompt) lists the texts once, not once per field.
+        members = {f"t{i}": t for i, t in enumerate(dict.fromkeys(texts))}
+        given: Any = Enum("GivenText", members, type=str)  # type: ignore[misc]
+        item = given
     fields: dict[str, Any] = {
-        name: (list[int], Field(default_factory=list, description=help_))
+        name: (list[item], Field(default_factory=list, max_length=2, description=help_))
         for name, (help_, _) in GROUPS[group].items()
     }
-    model: type[IndexAnswer] = create_model(f"LabelAnswer_{group}", __base__=IndexAnswer, **fields)
+    model: type[LabelAnswer] = create_model(f"LabelAnswer_{group}", __base__=LabelAnswer, **fields)
     return model
 
 
@@ -118,18 +139,16 @@ def field_help(group: str) -> str:
     return "\n".join(f"- {name}: {help_}" for name, (help_, _) in GROUPS[group].items())
 
 
-def numbered(texts: list[str]) -> str:
-    return "\n".join(f"{i}. {t}" for i, t in enumerate(texts, start=1))
+def listed(texts: list[str]) -> str:
+    return "\n".join(f"- {t}" for t in texts)
 
 
-def labels_from_answer(
-    group: str, answer: IndexAnswer, texts: list[str]
-) -> dict[str, dict[str, str]]:
+def labels_from_answer(group: str, answer: LabelAnswer) -> dict[str, dict[str, str]]:
     """canonical text -> {mapper category: mapper field} from one answer."""
     out: dict[str, dict[str, str]] = {}
     for name, (_, targets) in GROUPS[group].items():
-        for k in getattr(answer, name):
-            key = normalise_text(texts[k - 1])
+        for text in getattr(answer, name):
+            key = normalise_text(text.value if isinstance(text, Enum) else text)
             for category, field in targets:
                 out.setdefault(key, {})[category] = field
     return out

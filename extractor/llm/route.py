@@ -20,20 +20,32 @@ from extractor.llm.questions import (
     field_help,
     is_candidate,
     labels_from_answer,
-    numbered,
+    listed,
 )
 from prompts import load
 from schemas.numbers import normalise_text
 
-PROMPT = load("label_fields", 1)
-CHUNK = 80
+PROMPT = load("label_fields", 2)
+CHUNK = 40
+HEAD_ROWS = 14
+TAIL_ROWS = 3
 
 
-def candidate_texts(segments: Iterable[Segment], *, unknown_only: bool = False) -> list[str]:
+def candidate_texts(
+    segments: Iterable[Segment],
+    *,
+    unknown_only: bool = False,
+    head_rows: int = HEAD_ROWS,
+    tail_rows: int = TAIL_ROWS,
+) -> list[str]:
+    """Short texts that could be labels, once each, from where labels are printed: the head
+    of each record (project fields, funds, goals and indicator headers) and its last rows
+    (总分, 评分等级). Indicator bodies are not shown: that keeps prompts small."""
     seen: set[str] = set()
     out: list[str] = []
     for seg in segments:
-        for row in seg.rows:
+        rows = seg.rows[:head_rows] + seg.rows[max(head_rows, len(seg.rows) - tail_rows) :]
+        for row in rows:
             for c in row.cells:
                 key = normalise_text(c.text)
                 if key in seen or not is_candidate(c.text):
@@ -53,9 +65,9 @@ def ask_labels(
     for group in GROUPS:
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
-            messages = PROMPT.render(field_help=field_help(group), texts=numbered(chunk))
+            messages = PROMPT.render(field_help=field_help(group), texts=listed(chunk))
             answer = asker.ask(
-                answer_model(group),
+                answer_model(group, chunk),
                 messages,
                 context={"texts": chunk},
                 key_parts={
@@ -65,6 +77,6 @@ def ask_labels(
                 },
                 prompt_version=PROMPT.version,
             )
-            for key, cats in labels_from_answer(group, answer, chunk).items():  # type: ignore[arg-type]
+            for key, cats in labels_from_answer(group, answer).items():  # type: ignore[arg-type]
                 labels.setdefault(key, {}).update(cats)
     return labels
