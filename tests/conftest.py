@@ -50,12 +50,11 @@ def _model_ports() -> set[int]:
     from jixiao.settings import Settings
 
     s = Settings()
-    ports = set()
-    for url in (getattr(s, "llm_base_url", None),):
-        if url:
-            p = urlparse(url).port
-            if p:
-                ports.add(p)
+    ports = {s.llm_port}  # the embedded server's port
+    if s.llm_base_url:
+        p = urlparse(s.llm_base_url).port
+        if p:
+            ports.add(p)
     return ports
 
 
