@@ -81,7 +81,10 @@ def extract_document(
     *,
     mode: Mode = "layout",
     asker: Asker | None = None,
+    cells_out: dict[str, str] | None = None,
 ) -> DocumentResult:
+    """Extract and check every form in ``path``. ``cells_out``, when given, receives the
+    document's cell index (id → text), so a caller can audit the result's grounding."""
     settings = settings or Settings()
     rules = rules or get_rule_set(settings.rule_set)
     if mode != "layout" and asker is None:
@@ -115,6 +118,8 @@ def extract_document(
             if ln.id.endswith(".err"):
                 result.errors.append(f"page {p.number}: {ln.text}")
     cells = grid.cell_index()
+    if cells_out is not None:
+        cells_out.update(cells)
     seg = segment(grid)
     partial = False
 

@@ -128,19 +128,20 @@ def eval_cmd(
     check: Annotated[bool, typer.Option("--check", help="exit 1 when a bar is not met")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     mode: Annotated[Mode, typer.Option(help="extraction mode to evaluate")] = Mode.layout,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="run layout, llm and hybrid side by side; --check then fails when hybrid is "
+            "worse than layout on any field group or any mode lets an ungrounded value through",
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option(help="evaluate only the first N PDFs (0 = all)")] = 0,
 ) -> None:
     """Field accuracy, record detection and anomaly recall against golden answer keys."""
-    from evals import (
-        ExtractOutcome,
-        check_bars,
-        evaluate,
-        load_golden,
-        render_table,
-        report_to_json,
-    )
-    from extractor.pipeline import extract_document
-    from jixiao.output import golden_document
+    from evals import check_bars, load_golden, render_table, report_to_json
+    from evals.compare import check_modes, modes_to_json, render_modes
+    from jixiao.evalrun import run_mode
 
     settings = load_settings()
     cases = load_golden(golden_dir, variant.value)
@@ -149,28 +150,39 @@ def eval_cmd(
     if not cases:
         raise typer.BadParameter(f"no NAME.pdf with NAME.golden.json under {golden_dir}")
     out = Console(width=None if sys.stdout.isatty() else 160)
-    with _model(settings, mode) as asker_for, _progress(quiet) as progress:
-        task = progress.add_task("evaluating", total=len(cases))
-
-        def run(pdf: Path) -> ExtractOutcome:
-            result = extract_document(pdf, settings, mode=mode.value, asker=asker_for())
-            progress.advance(task)
-            doc = golden_document(result)
-            error = "; ".join(result.errors) if result.status.value == "failed" else None
-            return ExtractOutcome(
-                records=doc["records"], seconds=result.seconds, pages=result.page_count, error=error
+    modes = [Mode.layout, Mode.llm, Mode.hybrid] if compare else [mode]
+    runs = []
+    with _model(settings, Mode.llm if compare else mode) as asker_for, _progress(quiet) as progress:
+        for m in modes:
+            task = progress.add_task(f"evaluating ({m.value})", total=len(cases))
+            runs.append(
+                run_mode(
+                    cases,
+                    settings,
+                    m.value,
+                    (lambda: None) if m is Mode.layout else asker_for,
+                    lambda task=task: progress.advance(task),  # type: ignore[misc]
+                )
             )
-
-        report = evaluate(cases, run)
-    for table in render_table(report):
-        out.print(table)
-    out.print(f"mode {mode.value}: {report.throughput.seconds_per_record or 0:.2f} s per record")
-    failures = check_bars(report)
+    if compare:
+        out.print(render_modes(runs))
+        failures = check_modes(runs)
+        payload: dict[str, object] = modes_to_json(runs)
+    else:
+        report = runs[0].report
+        for table in render_table(report):
+            out.print(table)
+        out.print(
+            f"mode {mode.value}: {report.throughput.seconds_per_record or 0:.2f} s per record"
+        )
+        failures = check_bars(report)
+        if runs[0].ungrounded:
+            failures.append(f"{len(runs[0].ungrounded)} ungrounded values in the output")
+        payload = report_to_json(report)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(
-            json.dumps(report_to_json(report), ensure_ascii=False, indent=2) + "\n",
-            encoding="utf-8",
+            json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     if failures:
         out.print("[red]below the bars:[/]")

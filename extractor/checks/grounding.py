@@ -11,6 +11,7 @@ The match status is recomputed here, never taken from the extractor's own claim.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 
 from extractor.layout.vocabulary import complete_clipped, parent_of
@@ -86,3 +87,17 @@ def _reject(v: Value) -> None:
     p = v.prov or Provenance()
     v.text = None
     v.prov = p.model_copy(update={"match": MatchStatus.UNGROUNDED})
+
+
+def audit_grounding(records: list[object], cells: Mapping[str, str]) -> list[str]:
+    """Independent audit of a finished result: the values that would NOT survive grounding.
+
+    Grounds a deep copy of each record against ``cells`` again and returns one line per
+    value that is not in its cited cell. An empty list means nothing ungrounded reached the
+    output. Used by the mode comparison (every mode must audit clean) and by tests.
+    """
+    problems: list[str] = []
+    for i, rec in enumerate(records):
+        for f in ground_record(copy.deepcopy(rec), cells):
+            problems.append(f"record {i}: {f.message}")
+    return problems
