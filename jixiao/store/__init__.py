@@ -1,0 +1,126 @@
+"""The store: documents, records and the batch ledger in SQLite or PostgreSQL.
+
+Open it with ``open_store(url)`` / ``Store(url)`` (default ``Settings.db_url``,
+``sqlite:///.jixiao/jixiao.db``; ``postgresql+psycopg://user:pw@host/db`` works too). The
+Alembic migrations shipped in ``jixiao/store/migrations`` are applied when it opens, so a
+new SQLite file just works. One transaction::
+
+    store = open_store("sqlite:///results/jixiao.db")
+    with store.session() as s:          # commits at the end, rolls back on an exception
+        doc_id = save_result(s, result)  # idempotent: upsert by sha256, record set replaced
+        rows = list_records(s, department="上海市工商业联合会", with_findings=True)
+
+Tables (revision ``0001_core``; models in ``jixiao.store.models``):
+
+- ``documents`` (``Document``): one row per PDF content, unique ``sha256``; status, errors,
+  page_count, mode, rule_set, extractor/schema/prompt versions, llm_ledger, seconds,
+  department (first record's), ``result`` (the full ``DocumentResult`` as JSON).
+- ``records`` (``RecordRow``): one row per project table, unique (document_id, ordinal);
+  filter columns (form_type, year, project_name, department, implementing_unit, grade,
+  total_score, n_errors, n_warnings, finding_codes), ``review_status`` (new, needs_review,
+  approved, rejected: a new record with an error or warning finding starts as
+  needs_review), ``data`` (the golden-shape record of ``jixiao/output.py`` with findings
+  and provenance), ``version`` (SQLAlchemy ``version_id_col``: a stale write raises
+  ``sqlalchemy.orm.exc.StaleDataError``).
+- ``jobs`` (``Job``): the batch ledger, unique (batch, source); ``source`` is a file path
+  or ``archive.zip!member``; states pending/running/done/failed/skipped/duplicate.
+
+Documents and records (``jixiao.store.repo``): ``save_result``, ``get_document``,
+``find_document``, ``document_result``, ``list_documents``, ``get_record``,
+``list_records``/``count_records`` (filters: document_id, department, form_type, year,
+grade, review_status, finding_code, with_findings, search, batch), ``departments``,
+``delete_document``.
+
+Ledger (``jixiao.store.jobs``): ``add_jobs``, ``job_states``, ``reset_stale``,
+``requeue_failed``, ``pending_jobs``, ``start_job``, ``finish_job``, ``job_counts``,
+``list_jobs``, ``list_batches``, ``batch_document_ids``.
+
+New tables come with a new migration in ``migrations/versions`` (the next one is
+``0002_review``, ``down_revision = "0001_core"``).
+"""
+
+from jixiao.store.engine import (
+    Store,
+    StoreError,
+    current_revisions,
+    head_revisions,
+    make_engine,
+    open_store,
+    upgrade,
+)
+from jixiao.store.jobs import (
+    JobSpec,
+    add_jobs,
+    batch_document_ids,
+    finish_job,
+    job_counts,
+    job_states,
+    list_batches,
+    list_jobs,
+    pending_jobs,
+    requeue_failed,
+    reset_stale,
+    start_job,
+)
+from jixiao.store.models import (
+    Base,
+    Document,
+    Job,
+    JobState,
+    RecordRow,
+    ReviewStatus,
+)
+from jixiao.store.repo import (
+    count_records,
+    delete_document,
+    departments,
+    document_result,
+    find_document,
+    get_document,
+    get_record,
+    initial_review_status,
+    list_documents,
+    list_records,
+    record_columns,
+    save_result,
+)
+
+__all__ = [
+    "Base",
+    "Document",
+    "Job",
+    "JobSpec",
+    "JobState",
+    "RecordRow",
+    "ReviewStatus",
+    "Store",
+    "StoreError",
+    "add_jobs",
+    "batch_document_ids",
+    "count_records",
+    "current_revisions",
+    "delete_document",
+    "departments",
+    "document_result",
+    "find_document",
+    "finish_job",
+    "get_document",
+    "get_record",
+    "head_revisions",
+    "initial_review_status",
+    "job_counts",
+    "job_states",
+    "list_batches",
+    "list_documents",
+    "list_jobs",
+    "list_records",
+    "make_engine",
+    "open_store",
+    "pending_jobs",
+    "record_columns",
+    "requeue_failed",
+    "reset_stale",
+    "save_result",
+    "start_job",
+    "upgrade",
+]

@@ -1,0 +1,1 @@
+"""Migration scripts (loaded by Alembic by file path, not imported as modules)."""
