@@ -237,6 +237,91 @@ def model_serve() -> None:
         proc.terminate()
 
 
+review_app = typer.Typer(
+    help="The review screen (Streamlit): clerks check, correct and approve records."
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.callback(invoke_without_command=True)
+def review(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
+    ] = None,
+    port: Annotated[int, typer.Option(help="port of the app")] = 8501,
+    address: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Start the review app on a store (SQLite by default; a postgresql+psycopg:// URL works)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import subprocess
+
+    from jixiao.store import open_store
+    from ui.auth import load_reviewers
+    from ui.launch import app_env, streamlit_argv
+
+    settings = load_settings(**({"db_url": db} if db else {}))
+    open_store(settings.db_url).close()  # migrations applied; a bad URL fails here, clearly
+    if not load_reviewers(settings.reviewers_file):
+        _say(
+            f"no reviewers in {settings.reviewers_file}: add one with "
+            "`jixiao review add-reviewer NAME` (file: JIXIAO_REVIEWERS_FILE)",
+            style="yellow",
+        )
+    _say(f"review app on http://{address}:{port} (store {settings.db_url}; Ctrl-C stops)")
+    proc = subprocess.Popen(streamlit_argv(port, address), env=app_env(settings.db_url))
+    try:
+        raise typer.Exit(code=proc.wait())
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@review_app.command("add-reviewer")
+def add_reviewer_cmd(
+    name: Annotated[str, typer.Argument(help="the reviewer's login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Add a reviewer (or set a new password): the password is prompted for and only its
+    salted scrypt hash is written to JIXIAO_REVIEWERS_FILE."""
+    from ui.auth import add_reviewer
+
+    settings = load_settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    add_reviewer(settings.reviewers_file, name, password)
+    _say(f"reviewer {name} saved in {settings.reviewers_file}")
+
+
+@review_app.command("export-golden")
+def export_golden_cmd(
+    out_dir: Annotated[Path, typer.Argument(help="folder for NAME.golden.json and NAME.pdf")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
+    ] = None,
+) -> None:
+    """Write approved documents as golden answer keys (for `jixiao eval OUT_DIR`)."""
+    from jixiao.store import open_store
+    from ui.exports import golden_export, write_golden
+    from ui.service import approved_records
+
+    settings = load_settings(**({"db_url": db} if db else {}))
+    with open_store(settings.db_url) as store, store.session() as s:
+        approved, counts = approved_records(s)
+    export = golden_export(approved, counts)
+    for path in write_golden(export, out_dir):
+        _say(f"wrote {path}")
+    for pdf, why in export.skipped.items():
+        _say(f"skipped {pdf}: {why}", style="yellow")
+    if not export.files:
+        _say("no document has all its records approved: nothing written", style="yellow")
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

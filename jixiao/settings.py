@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1)
     model_path: Path = Path.home() / ".cache" / "jixiao" / "qwen2.5-coder-1.5b-instruct.gguf"
     db_url: str = "sqlite:///.jixiao/jixiao.db"
+    # Review screen: reviewer names with scrypt password hashes (`jixiao review add-reviewer`),
+    # and where PDFs uploaded in the app are kept.
+    reviewers_file: Path = Path(".jixiao/reviewers.json")
+    upload_dir: Path = Path(".jixiao/uploads")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,0 +1,301 @@
+"""Exports of approved records: a flat table (CSV / Excel) and golden answer keys.
+
+Golden export follows ``shared/golden/FORMAT.md``: one ``NAME.golden.json`` per PDF, with
+every record of that PDF in printed order, values as PRINTED and inconsistencies of the form
+in ``source_anomalies``. So:
+
+- a PDF is exported only when every one of its records is approved (an answer key that
+  misses a table would count the extractor's correct record as invented);
+- a field whose last correction has reason ``form_error`` (the form prints a wrong value,
+  the clerk typed the right one) is exported as printed (the value before that correction)
+  and the correction becomes a source anomaly;
+- error and warning findings still on an approved record are source anomalies too (the
+  clerk approved them as problems of the form, not of the extraction).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from schemas.records import FUND_COLUMNS, FUND_ROWS
+from ui.fields import get_value, label_of, set_value
+
+FORM_KEYS = {
+    "self_evaluation": (
+        "form_type",
+        "year",
+        "project_name",
+        "department",
+        "implementing_unit",
+        "money_unit",
+        "project_leader",
+        "contact_phone",
+        "funds",
+        "goal_expected",
+        "goal_actual",
+        "indicators",
+        "total_weight",
+        "total_score",
+        "grade",
+    ),
+    "target_declaration": (
+        "form_type",
+        "year",
+        "project_name",
+        "department",
+        "implementing_unit",
+        "money_unit",
+        "project_leader",
+        "contact_phone",
+        "project_nature",
+        "project_category",
+        "plan_start",
+        "plan_end",
+        "funds",
+        "goal_overall",
+        "goal_annual",
+        "indicators",
+    ),
+}
+TD_FUNDS = ("total", "annual_request", "fiscal", "current_year", "carryover", "other")
+
+
+@dataclass
+class ApprovedRecord:
+    """An approved record as the exports need it (built from the store by ui.service)."""
+
+    record_id: int
+    ordinal: int
+    pdf: str  # the document's file name
+    path: str  # where the PDF is stored
+    sha256: str
+    data: dict[str, Any]
+    reviewer: str | None = None
+    approved_at: datetime | None = None
+    note: str | None = None
+    corrections: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+
+
+def _common_columns(
+    r: ApprovedRecord,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    d = r.data
+    errors = [f for f in d.get("findings") or [] if f.get("severity") == "error"]
+    warnings = [f for f in d.get("findings") or [] if f.get("severity") == "warning"]
+    return (
+        {
+            "record_id": r.record_id,
+            "pdf": r.pdf,
+            "ordinal": r.ordinal,
+            "form_type": d.get("form_type"),
+            "year": d.get("year"),
+            "project_name": d.get("project_name"),
+            "department": d.get("department"),
+            "implementing_unit": d.get("implementing_unit"),
+            "money_unit": d.get("money_unit"),
+            "project_leader": d.get("project_leader"),
+            "contact_phone": d.get("contact_phone"),
+        },
+        errors,
+        warnings,
+    )
+
+
+def table_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
+    """One flat row per record: header, every funds cell, totals, review facts."""
+    rows = []
+    for r in records:
+        row, errors, warnings = _common_columns(r)
+        d = r.data
+        if d.get("form_type") == "self_evaluation":
+            for fr in FUND_ROWS:
+                for col in FUND_COLUMNS:
+                    row[f"funds.{fr}.{col}"] = get_value(d, f"funds.{fr}.{col}")
+            for k in ("total_weight", "total_score", "grade"):
+                row[k] = d.get(k)
+        else:
+            for k in ("project_nature", "project_category", "plan_start", "plan_end"):
+                row[k] = d.get(k)
+            for fr in TD_FUNDS:
+                row[f"funds.{fr}"] = get_value(d, f"funds.{fr}")
+        row["n_indicators"] = len(d.get("indicators") or [])
+        row["n_errors"] = len(errors)
+        row["n_warnings"] = len(warnings)
+        row["finding_codes"] = ", ".join(sorted({str(f.get("code")) for f in errors + warnings}))
+        row["n_corrections"] = len(r.corrections)
+        row["approved_by"] = r.reviewer
+        row["approved_at"] = r.approved_at.isoformat(timespec="seconds") if r.approved_at else None
+        row["approval_note"] = r.note
+        rows.append(row)
+    return rows
+
+
+def indicator_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for r in records:
+        for i, ind in enumerate(r.data.get("indicators") or []):
+            rows.append(
+                {
+                    "record_id": r.record_id,
+                    "pdf": r.pdf,
+                    "project_name": r.data.get("project_name"),
+                    "index": i + 1,
+                    **{k: ind.get(k) for k in ind},
+                }
+            )
+    return rows
+
+
+def correction_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
+    rows = []
+    for r in records:
+        for c in r.corrections:
+            at = c.get("at")
+            rows.append(
+                {
+                    "record_id": r.record_id,
+                    "pdf": r.pdf,
+                    "field": c.get("field"),
+                    "label": label_of(str(c.get("field"))),
+                    "old_value": c.get("old_value"),
+                    "new_value": c.get("new_value"),
+                    "reason_code": c.get("reason_code"),
+                    "reviewer": c.get("reviewer"),
+                    "at": at.isoformat(timespec="seconds") if isinstance(at, datetime) else at,
+                }
+            )
+    return rows
+
+
+def to_csv(records: list[ApprovedRecord]) -> bytes:
+    """CSV of ``table_rows`` in UTF-8 with a BOM, so Excel shows the Chinese text."""
+    import pandas as pd
+
+    return pd.DataFrame(table_rows(records)).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel(records: list[ApprovedRecord]) -> bytes:
+    """An .xlsx with sheets records, indicators, corrections."""
+    import pandas as pd
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        pd.DataFrame(table_rows(records)).to_excel(xw, sheet_name="records", index=False)
+        pd.DataFrame(indicator_rows(records)).to_excel(xw, sheet_name="indicators", index=False)
+        pd.DataFrame(
+            correction_rows(records),
+            columns=[
+                "record_id",
+                "pdf",
+                "field",
+                "label",
+                "old_value",
+                "new_value",
+                "reason_code",
+                "reviewer",
+                "at",
+            ],
+        ).to_excel(xw, sheet_name="corrections", index=False)
+    return buf.getvalue()
+
+
+def golden_record(r: ApprovedRecord) -> dict[str, Any]:
+    """The record as an answer key (FORMAT.md): printed values plus ``source_anomalies``."""
+    d = copy.deepcopy(r.data)
+    form = d.get("form_type")
+    if form not in FORM_KEYS:
+        raise ValueError(f"record {r.record_id}: unknown form_type {form!r}")
+    anomalies: list[str] = []
+    last: dict[str, dict[str, Any]] = {}
+    for c in r.corrections:
+        last[str(c["field"])] = c
+    for path, c in last.items():
+        if c.get("reason_code") == "form_error":
+            set_value(d, path, c.get("old_value"))
+            anomalies.append(
+                f"{label_of(path)} ({path}) printed {c.get('old_value')!r}; "
+                f"reviewer {c.get('reviewer')} gives {c.get('new_value')!r}"
+            )
+    for f in d.get("findings") or []:
+        if f.get("severity") in ("error", "warning"):
+            anomalies.append(f"{f.get('code')}: {f.get('message')}")
+    out = {k: d.get(k) for k in FORM_KEYS[form]}
+    year = out.get("year")
+    if isinstance(year, str) and year.isdigit():
+        out["year"] = int(year)
+    out["indicators"] = [dict(i) for i in out.get("indicators") or []]
+    out["source_anomalies"] = anomalies
+    return out
+
+
+@dataclass
+class GoldenExport:
+    files: dict[str, dict[str, Any]]  # NAME.golden.json → payload
+    pdfs: dict[str, str]  # NAME.golden.json → stored PDF path (copied beside it)
+    skipped: dict[str, str]  # pdf name → why it was not exported
+
+
+def golden_export(approved: list[ApprovedRecord], record_counts: dict[str, int]) -> GoldenExport:
+    """Answer keys for the documents whose records are all approved.
+
+    ``record_counts`` maps each document's sha256 to how many records it has in the store.
+    """
+    by_doc: dict[str, list[ApprovedRecord]] = {}
+    for r in approved:
+        by_doc.setdefault(r.sha256, []).append(r)
+    files: dict[str, dict[str, Any]] = {}
+    pdfs: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for sha, recs in by_doc.items():
+        recs.sort(key=lambda x: x.ordinal)
+        pdf = recs[0].pdf
+        total = record_counts.get(sha, len(recs))
+        if len(recs) < total:
+            skipped[pdf] = f"{len(recs)} of {total} records approved"
+            continue
+        stem = pdf[:-4] if pdf.lower().endswith(".pdf") else pdf
+        name = f"{stem}.golden.json"
+        if name in files:  # two different PDFs with one file name
+            name = f"{stem}-{sha[:8]}.golden.json"
+        files[name] = {"pdf": Path(name).name.replace(".golden.json", ".pdf"), "records": []}
+        files[name]["records"] = [golden_record(r) for r in recs]
+        pdfs[name] = recs[0].path
+    return GoldenExport(files=files, pdfs=pdfs, skipped=skipped)
+
+
+def write_golden(export: GoldenExport, out_dir: Path) -> list[Path]:
+    """Write each answer key and copy its PDF beside it (``jixiao eval OUT_DIR`` reads them)."""
+    import shutil
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, payload in export.files.items():
+        target = out_dir / name
+        target.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        written.append(target)
+        src = Path(export.pdfs.get(name, ""))
+        if src.is_file():
+            dst = out_dir / payload["pdf"]
+            if not dst.exists():
+                shutil.copyfile(src, dst)
+    return written
+
+
+def golden_zip(export: GoldenExport) -> bytes:
+    """The answer keys (and their PDFs where stored) as one zip, for a download button."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, payload in export.files.items():
+            z.writestr(name, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            src = Path(export.pdfs.get(name, ""))
+            if src.is_file():
+                z.write(src, payload["pdf"])
+    return buf.getvalue()

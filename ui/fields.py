@@ -1,0 +1,235 @@
+"""A stored record as a form: every field with its value, provenance, findings and colour.
+
+Works on the golden-shape record stored in ``records.data`` (``schemas.golden.to_golden``
+with ``findings`` and ``provenance``). No Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
+from jixiao.store.review import get_value, record_from_data, set_value, value_paths
+
+LOW_CONFIDENCE = 0.8
+# Match statuses that mean "read, but not verbatim from one cell": a clerk should look.
+SOFT_MATCHES = {"contained", "vocabulary", "inferred"}
+
+COLOURS = {
+    "error": "#d62728",
+    "warning": "#ff7f0e",
+    "check": "#bcbd22",
+    "corrected": "#1f77b4",
+    "empty": "#7f7f7f",
+    "ok": "#2ca02c",
+}
+STATUS_ZH = {
+    "error": "错误",
+    "warning": "警告",
+    "check": "请核对",
+    "corrected": "已更正",
+    "empty": "空",
+    "ok": "正常",
+}
+
+_COMMON_ZH = {
+    "year": "年度",
+    "project_name": "项目名称",
+    "department": "主管部门",
+    "implementing_unit": "实施单位",
+    "money_unit": "金额单位",
+    "project_leader": "项目负责人",
+    "contact_phone": "联系电话",
+    "project_nature": "项目性质",
+    "project_category": "项目类别",
+    "plan_start": "计划开始日期",
+    "plan_end": "计划完成日期",
+    "goal_expected": "年度总体目标·预期目标",
+    "goal_actual": "年度总体目标·实际完成情况",
+    "goal_overall": "项目总体目标",
+    "goal_annual": "年度总体目标",
+    "total_weight": "总分·分值",
+    "total_score": "总分·得分",
+    "grade": "评分等级",
+}
+_INDICATOR_ZH = {
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "name": "三级指标",
+    "target": "年度指标值",
+    "actual": "实际完成值",
+    "weight": "分值",
+    "score": "得分",
+    "deviation_reason": "偏差原因",
+}
+SECTIONS = ("header", "funds", "goals", "indicators", "totals")
+SECTION_ZH = {
+    "header": "基本信息",
+    "funds": "资金",
+    "goals": "目标",
+    "indicators": "绩效指标",
+    "totals": "总分与等级",
+}
+
+
+@dataclass
+class FindingNote:
+    code: str
+    severity: str
+    message: str
+    message_zh: str = ""
+    printed: str | None = None
+    expected: str | None = None
+
+    @property
+    def recomputed(self) -> str:
+        """ "printed X · recomputed Y" where the finding has both."""
+        if self.printed is not None and self.expected is not None:
+            return f"printed {self.printed} · recomputed {self.expected}"
+        return ""
+
+
+@dataclass
+class FieldRow:
+    path: str
+    section: str
+    label: str
+    value: str | None
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    cell_ids: list[str] = field(default_factory=list)
+    match: str | None = None
+    source: str | None = None
+    confidence: float | None = None
+    findings: list[FindingNote] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """error > warning > corrected > check (soft match, low OCR confidence) > empty > ok."""
+        sev = {f.severity for f in self.findings}
+        if "error" in sev:
+            return "error"
+        if "warning" in sev:
+            return "warning"
+        if self.source == "reviewer":
+            return "corrected"
+        if self.match in SOFT_MATCHES or (
+            self.confidence is not None and self.confidence < LOW_CONFIDENCE
+        ):
+            return "check"
+        if self.value in (None, ""):
+            return "empty"
+        return "ok"
+
+    @property
+    def colour(self) -> str:
+        return COLOURS[self.status]
+
+
+def label_of(path: str) -> str:
+    """A Chinese label for a dotted path: ``funds.total.executed`` → 年度资金总额·全年执行数."""
+    parts = path.split(".")
+    if parts[0] == "funds":
+        if len(parts) == 3:
+            return f"{ROW_ZH.get(parts[1], parts[1])}·{COL_ZH.get(parts[2], parts[2])}"
+        return TD_ZH.get(parts[1], parts[1])
+    if parts[0] == "indicators" and len(parts) == 3:
+        return f"指标{int(parts[1]) + 1}·{_INDICATOR_ZH.get(parts[2], parts[2])}"
+    return _COMMON_ZH.get(path, path)
+
+
+def section_of(path: str) -> str:
+    head = path.split(".")[0]
+    if head in ("funds", "indicators"):
+        return head
+    if head.startswith("goal_"):
+        return "goals"
+    if head in ("total_weight", "total_score", "grade"):
+        return "totals"
+    return "header"
+
+
+def _notes(findings: list[dict[str, Any]]) -> list[FindingNote]:
+    return [
+        FindingNote(
+            code=str(f.get("code", "?")),
+            severity=str(f.get("severity", "warning")),
+            message=str(f.get("message", "")),
+            message_zh=str(f.get("message_zh", "")),
+            printed=f.get("printed"),
+            expected=f.get("expected"),
+        )
+        for f in findings
+    ]
+
+
+def field_rows(data: dict[str, Any]) -> list[FieldRow]:
+    """The record as a form: one row per field, findings attached to the field they name."""
+    prov = data.get("provenance") or {}
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for f in data.get("findings") or []:
+        if f.get("field"):
+            by_field.setdefault(str(f["field"]), []).append(f)
+    rows = []
+    for path in value_paths(data):
+        p = prov.get(path) or {}
+        value = get_value(data, path)
+        bbox = p.get("bbox")
+        rows.append(
+            FieldRow(
+                path=path,
+                section=section_of(path),
+                label=label_of(path),
+                value=None if value is None else str(value),
+                page=p.get("page"),
+                bbox=tuple(bbox) if bbox else None,
+                cell_ids=list(p.get("cell_ids") or []),
+                match=p.get("match"),
+                source=p.get("source"),
+                confidence=p.get("confidence"),
+                findings=_notes(by_field.get(path, [])),
+            )
+        )
+    return rows
+
+
+def record_findings(data: dict[str, Any]) -> list[FindingNote]:
+    """Findings that name no field of the record (or a field it does not have)."""
+    paths = set(value_paths(data))
+    return _notes([f for f in data.get("findings") or [] if f.get("field") not in paths])
+
+
+def boxes_for(
+    data: dict[str, Any], path: str
+) -> dict[int, list[tuple[float, float, float, float]]]:
+    """page → boxes of the field ``path``, or of every field under it (``indicators.3``)."""
+    out: dict[int, list[tuple[float, float, float, float]]] = {}
+    for key, p in (data.get("provenance") or {}).items():
+        if (key == path or key.startswith(path + ".")) and p.get("bbox") and p.get("page"):
+            out.setdefault(int(p["page"]), []).append(tuple(p["bbox"]))
+    return out
+
+
+def finding_counts(findings: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
+    """(errors, warnings, sorted distinct codes) of a findings list."""
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    codes = sorted({str(f.get("code")) for f in findings if f.get("code")})
+    return errors, warnings, codes
+
+
+__all__ = [
+    "FieldRow",
+    "FindingNote",
+    "boxes_for",
+    "field_rows",
+    "finding_counts",
+    "get_value",
+    "label_of",
+    "record_findings",
+    "record_from_data",
+    "section_of",
+    "set_value",
+    "value_paths",
+]
