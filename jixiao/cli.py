@@ -323,6 +323,86 @@ def export_golden_cmd(
 
 
 @app.command()
+def batch(
+    archive: Annotated[Path, typer.Argument(help="folder of PDFs and zip files (nested)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="RESULTS folder: log and exports")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="processes on this machine", min=1)] = 1,
+    mode: Annotated[Mode, typer.Option(help="extraction mode")] = Mode.layout,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786): run on that cluster"),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--batch", help="ledger name of this batch (default: the archive's path)"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Extract every PDF of an archive into the store: resumable (rerun after a crash
+    finishes what is left), deduplicated by content, parallel, exported into RESULTS."""
+    from jixiao.batch.progress import RichProgress
+    from jixiao.batch.run import BatchConfig, run_batch
+
+    settings = load_settings(**({"db_url": db} if db else {}))
+    config = BatchConfig(
+        archive=archive,
+        out=out,
+        db_url=settings.db_url,
+        workers=workers,
+        mode=mode.value,
+        scheduler=scheduler,
+        batch=name,
+    )
+    with contextlib.ExitStack() as stack:
+        if mode is not Mode.layout:
+            from jixiao.llm import endpoint
+
+            config.llm_url = stack.enter_context(endpoint(settings))
+        progress = stack.enter_context(RichProgress(err, quiet=quiet))
+        try:
+            report = run_batch(config, settings, progress)
+        except KeyboardInterrupt:
+            _say("interrupted: run the same command again to finish the batch", style="yellow")
+            raise typer.Exit(code=130) from None
+    c = report.counts
+    _say(
+        f"{report.processed} extracted ({report.pages} pages, {report.docs_per_s:.2f} docs/s, "
+        f"{report.pages_per_s:.1f} pages/s), {report.duplicates} duplicates, "
+        f"{report.refused} refused, {report.ignored} ignored; ledger: {c.get('done', 0)} done, "
+        f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
+        f"{c.get('duplicate', 0)} duplicate, {c.get('pending', 0)} pending"
+    )
+    _say(f"log {report.log}; exports in {out} (summary.md, results.xlsx, *.csv, *.parquet)")
+    if c.get("failed", 0):
+        raise typer.Exit(code=1)
+
+
+@app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for the exports")],
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--batch", help="only this batch's documents (default: all)")
+    ] = None,
+) -> None:
+    """Export a store (records, indicators, findings as JSONL/CSV/Excel/Parquet, and a
+    summary as Markdown and PNG), at any time."""
+    from jixiao.exports import export_store
+    from jixiao.store import open_store
+
+    settings = load_settings(**({"db_url": db} if db else {}))
+    with open_store(settings.db_url) as store:
+        paths = export_store(store, out, batch=name)
+    for p in paths.values():
+        typer.echo(str(p))
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)

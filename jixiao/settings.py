@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1)
     model_path: Path = Path.home() / ".cache" / "jixiao" / "qwen2.5-coder-1.5b-instruct.gguf"
     db_url: str = "sqlite:///.jixiao/jixiao.db"
+    # Batch runs over archives (jixiao/batch): zip safety limits and retries.
+    zip_max_member_mb: float = Field(200.0, gt=0, description="largest zip member, uncompressed")
+    zip_max_total_mb: float = Field(20000.0, gt=0, description="most uncompressed MB per zip")
+    zip_max_ratio: float = Field(100.0, gt=1, description="most a member may inflate (zip bombs)")
+    zip_max_depth: int = Field(2, ge=1, le=5, description="zip levels read (2: a zip in a zip)")
+    batch_max_attempts: int = Field(3, ge=1, le=20, description="tries per document on crashes")
     # Review screen: reviewer names with scrypt password hashes (`jixiao review add-reviewer`),
     # and where PDFs uploaded in the app are kept.
     reviewers_file: Path = Path(".jixiao/reviewers.json")

@@ -92,18 +92,24 @@ def reset_stale(session: Session, batch: str) -> int:
     return int(getattr(res, "rowcount", 0) or 0)
 
 
-def requeue_failed(session: Session, batch: str, max_attempts: int) -> int:
-    """Failed jobs tried fewer than ``max_attempts`` times go back to pending."""
+def requeue_failed(session: Session, batch: str, max_attempts: int | None = None) -> int:
+    """Jobs that failed without a document (the worker died, the source could not be
+    read) go back to pending (only those tried fewer than ``max_attempts`` times, if
+    given). A document
+    that failed (corrupt, encrypted …) would fail again: it stays failed, and so does a
+    source refused unread (no sha256: path traversal, size limits)."""
+    q = update(Job).where(
+        Job.batch == batch,
+        Job.state == JobState.FAILED.value,
+        Job.sha256.is_not(None),
+        Job.document_id.is_(None),
+    )
+    if max_attempts is not None:
+        q = q.where(Job.attempts < max_attempts)
     res = session.execute(
-        update(Job)
-        .where(
-            Job.batch == batch,
-            Job.state == JobState.FAILED.value,
-            Job.attempts < max_attempts,
-            Job.sha256.is_not(None),
+        q.values(state=JobState.PENDING.value, error=None).execution_options(
+            synchronize_session=False
         )
-        .values(state=JobState.PENDING.value, error=None)
-        .execution_options(synchronize_session=False)
     )
     return int(getattr(res, "rowcount", 0) or 0)
 

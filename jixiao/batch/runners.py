@@ -1,0 +1,223 @@
+"""Where documents are extracted: in this process, in a local process pool, or on a Dask
+cluster. Every runner takes an iterator of tasks and yields ``(task, result)`` pairs as
+documents finish (``result`` is an exception when the worker itself died); the batch
+process does all the writing, so workers never touch the store.
+
+The number of tasks in flight is bounded (2 per worker slot): task bytes and results of a
+huge archive are never all in memory at once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from jixiao.batch.work import DocTask, init_worker, process_task
+from jixiao.settings import Settings
+from schemas.results import DocumentResult
+
+Outcome = tuple[DocTask, DocumentResult | BaseException]
+
+
+class Runner(Protocol):
+    #: whether tasks must carry their bytes (workers may not see the archive's files)
+    ships_bytes: bool
+    slots: int
+
+    def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]: ...
+
+    def close(self) -> None: ...
+
+
+class InlineRunner:
+    """One document at a time, in this process (``--workers 1``)."""
+
+    ships_bytes = False
+    slots = 1
+
+    def __init__(self, settings: Settings, mode: str, llm_url: str | None = None) -> None:
+        self.settings, self.mode, self.llm_url = settings, mode, llm_url
+
+    def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
+        for task in tasks:
+            yield task, process_task(task, self.settings, self.mode, self.llm_url)
+
+    def close(self) -> None:
+        pass
+
+
+def _context() -> Any:
+    """forkserver where the platform has it (fast worker start, no inherited locks or
+    open database connections), else spawn. Never fork: the parent holds a store engine."""
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in methods:
+        ctx.set_forkserver_preload(["jixiao.batch.work", "extractor.pipeline"])
+    return ctx
+
+
+class ProcessRunner:
+    """``--workers N``: a pool of N processes on this machine. A worker that dies (out of
+    memory, a crash in MuPDF) fails only the documents it had; the pool is rebuilt."""
+
+    ships_bytes = False
+
+    def __init__(
+        self,
+        workers: int,
+        settings: Settings,
+        mode: str,
+        llm_url: str | None = None,
+        *,
+        fn: Callable[..., DocumentResult] = process_task,
+    ) -> None:
+        self.slots = workers
+        self.settings, self.mode, self.llm_url = settings, mode, llm_url
+        self.fn = fn  # importable by name in the workers (tests pass one that crashes)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.slots,
+            mp_context=_context(),
+            initializer=init_worker,
+            initargs=(os.getpid(),),
+        )
+        return self._pool
+
+    def _submit(self, task: DocTask) -> Future[DocumentResult]:
+        pool = self._pool or self._new_pool()
+        try:
+            return pool.submit(self.fn, task, self.settings, self.mode, self.llm_url)
+        except BrokenProcessPool:
+            return self._new_pool().submit(self.fn, task, self.settings, self.mode, self.llm_url)
+
+    def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
+        """When a worker dies, every document in flight fails with it and nobody knows
+        which one killed it: those are run again one at a time (``suspects``), so only
+        the document that kills a worker on its own is reported as the crash."""
+        inflight: dict[Future[DocumentResult], DocTask] = {}
+        suspects: deque[DocTask] = deque()
+        exhausted = False
+        while True:
+            if suspects:
+                if not inflight:
+                    task = suspects.popleft()
+                    inflight[self._submit(task)] = task
+            else:
+                while not exhausted and len(inflight) < 2 * self.slots:
+                    nxt = next(tasks, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    inflight[self._submit(nxt)] = nxt
+            if not inflight:
+                if suspects:
+                    continue
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            broken: list[DocTask] = []
+            for fut in done:
+                task = inflight.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken.append(task)
+                    continue
+                except Exception as e:
+                    yield task, e
+                    continue
+                yield task, result
+            if broken:
+                lost = broken + list(inflight.values())
+                inflight.clear()
+                self._new_pool()
+                if len(lost) == 1:
+                    yield lost[0], BrokenProcessPool("the worker process died on this document")
+                else:
+                    suspects.extend(lost)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskRunner:
+    """``--scheduler tcp://host:8786``: one task per document on a Dask ``distributed``
+    cluster (or a ``Client`` passed in, e.g. on a ``LocalCluster``). Tasks carry the PDF's
+    bytes, so workers need no access to the archive; results come back to this process,
+    which writes them."""
+
+    ships_bytes = True
+
+    def __init__(
+        self,
+        settings: Settings,
+        mode: str,
+        llm_url: str | None = None,
+        *,
+        address: str | None = None,
+        client: Any = None,
+    ) -> None:
+        from distributed import Client
+
+        if client is None and not address:
+            raise ValueError("DaskRunner needs a scheduler address or a Client")
+        self._own = client is None
+        self.client = client if client is not None else Client(address, timeout="30s")
+        self.settings, self.mode, self.llm_url = settings, mode, llm_url
+        nthreads = self.client.nthreads()
+        self.slots = max(1, sum(nthreads.values()) if nthreads else 1)
+
+    def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        inflight: dict[str, DocTask] = {}
+        pending = as_completed()
+        exhausted = False
+
+        def submit() -> None:
+            nonlocal exhausted
+            while not exhausted and len(inflight) < 2 * self.slots:
+                task = next(tasks, None)
+                if task is None:
+                    exhausted = True
+                    return
+                key = f"jixiao-doc-{task.job_id}-{task.attempt}-{os.urandom(4).hex()}"
+                fut = self.client.submit(
+                    process_task,
+                    task,
+                    self.settings,
+                    self.mode,
+                    self.llm_url,
+                    key=key,
+                    pure=False,
+                    retries=0,
+                )
+                inflight[key] = task
+                pending.add(fut)
+
+        submit()
+        while inflight:
+            fut = next(pending)
+            task = inflight.pop(fut.key)
+            try:
+                result = fut.result()
+            except Exception as e:  # the worker died or the task was lost
+                yield task, e
+            else:
+                yield task, result
+            fut.release()
+            submit()
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
