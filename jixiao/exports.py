@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from jixiao.store import Document, RecordRow, Store, job_counts
 from jixiao.store.repo import _batch_documents
@@ -155,12 +155,33 @@ def _s(v: Any) -> str | None:
     return str(v)
 
 
-def flatten(record_id: int, doc: Any, row: RecordRow) -> dict[str, Any]:
-    """One ``records`` row of the exports."""
+def _export_query() -> Select[Any]:
+    """Record columns and their document's path/sha256/status: plain rows, no ORM objects
+    (nothing piles up in the session's identity map, the documents' full results are not
+    loaded)."""
+    return select(
+        RecordRow.id,
+        RecordRow.document_id,
+        RecordRow.ordinal,
+        RecordRow.data,
+        RecordRow.n_errors,
+        RecordRow.n_warnings,
+        RecordRow.finding_codes,
+        RecordRow.review_status,
+        RecordRow.version,
+        Document.path,
+        Document.sha256,
+        Document.status,
+    ).join(Document, RecordRow.document_id == Document.id)
+
+
+def flatten(row: Any) -> dict[str, Any]:
+    """One ``records`` row of the exports, from a row of ``_export_query``."""
+    doc = row
     d = row.data
     out: dict[str, Any] = {
         "schema_version": EXPORT_SCHEMA_VERSION,
-        "record_id": record_id,
+        "record_id": row.id,
         "document_id": row.document_id,
         "ordinal": row.ordinal,
         "source": doc.path,
@@ -192,12 +213,12 @@ def flatten(record_id: int, doc: Any, row: RecordRow) -> dict[str, Any]:
     return out
 
 
-def indicator_rows(record_id: int, row: RecordRow) -> Iterator[dict[str, Any]]:
+def indicator_rows(row: Any) -> Iterator[dict[str, Any]]:
     d = row.data
     for i, ind in enumerate(d.get("indicators") or []):
         out: dict[str, Any] = {
             "schema_version": EXPORT_SCHEMA_VERSION,
-            "record_id": record_id,
+            "record_id": row.id,
             "document_id": row.document_id,
             "ordinal": row.ordinal,
             "indicator": i,
@@ -210,12 +231,12 @@ def indicator_rows(record_id: int, row: RecordRow) -> Iterator[dict[str, Any]]:
         yield out
 
 
-def finding_rows(record_id: int, row: RecordRow) -> Iterator[dict[str, Any]]:
+def finding_rows(row: Any) -> Iterator[dict[str, Any]]:
     d = row.data
     for f in d.get("findings") or []:
         out: dict[str, Any] = {
             "schema_version": EXPORT_SCHEMA_VERSION,
-            "record_id": record_id,
+            "record_id": row.id,
             "document_id": row.document_id,
             "ordinal": row.ordinal,
             "project_name": d.get("project_name"),
@@ -347,7 +368,7 @@ class Summary:
     dept_warnings: Counter[str] = field(default_factory=Counter)
     excel_dropped: dict[str, int] = field(default_factory=dict)
 
-    def add(self, row: RecordRow) -> None:
+    def add(self, row: Any) -> None:
         d = row.data
         self.records += 1
         self.grades[d.get("grade") or "(none)"] += 1
@@ -387,7 +408,7 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
     try:
         with paths["records.jsonl"].open("w", encoding="utf-8") as jsonl, store.session() as s:
             dq = select(Document.status, Document.page_count)
-            rq = select(RecordRow, Document).join(Document, RecordRow.document_id == Document.id)
+            rq = _export_query()
             if batch is not None:
                 dq = dq.where(Document.id.in_(_batch_documents(batch)))
                 rq = rq.where(RecordRow.document_id.in_(_batch_documents(batch)))
@@ -396,9 +417,10 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
                 summary.documents[status] += 1
                 summary.pages[status] += pages or 0
             rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
-            for row, doc in s.execute(rq.execution_options(yield_per=500)):
+            for row in s.execute(rq.execution_options(yield_per=500)):
+                doc = row
                 summary.add(row)
-                flat = flatten(row.id, doc, row)
+                flat = flatten(row)
                 line = {
                     "schema_version": EXPORT_SCHEMA_VERSION,
                     "record_id": row.id,
@@ -414,8 +436,8 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
                 jsonl.write(json.dumps(line, ensure_ascii=False) + "\n")
                 tables = {
                     "records": [flat],
-                    "indicators": indicator_rows(row.id, row),
-                    "findings": finding_rows(row.id, row),
+                    "indicators": indicator_rows(row),
+                    "findings": finding_rows(row),
                 }
                 for t, rows in tables.items():
                     for r in rows:

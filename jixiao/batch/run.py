@@ -301,7 +301,7 @@ def _register(
     return readable
 
 
-def _compatible(doc: Document, mode: str, rule_set: str) -> bool:
+def _compatible(doc: Any, mode: str, rule_set: str) -> bool:
     return doc.mode == mode and doc.rule_set == rule_set and doc.extractor_version == __version__
 
 
@@ -341,8 +341,14 @@ def _process(
     existing: dict[str, int] = {}
     for i in range(0, len(shas), 500):
         with store.session() as s:
-            q = select(Document).where(Document.sha256.in_(shas[i : i + 500]))
-            for doc in s.scalars(q):
+            q = select(
+                Document.id,
+                Document.sha256,
+                Document.mode,
+                Document.rule_set,
+                Document.extractor_version,
+            ).where(Document.sha256.in_(shas[i : i + 500]))
+            for doc in s.execute(q):
                 if _compatible(doc, config.mode, rule_set):
                     existing[doc.sha256] = doc.id
     if existing:
@@ -471,8 +477,7 @@ def _duplicates(
     obs: BatchObserver,
 ) -> None:
     with store.session() as s:
-        doc = s.get_one(Document, doc_id)
-        first = doc.path
+        first = s.scalar(select(Document.path).where(Document.id == doc_id)) or "?"
         for j in jobs:
             finish_job(s, j.id, JobState.DUPLICATE, document_id=doc_id)
     for j in jobs:

@@ -79,7 +79,8 @@ class Document(Base):
     llm_ledger: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     department: Mapped[str | None] = mapped_column(Text, index=True)
-    result: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The full DocumentResult (hundreds of KB): loaded only when accessed (in a session).
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
