@@ -83,6 +83,35 @@ GROUPS: dict[str, dict[str, FieldSpec]] = {
     },
 }
 
+SELF, DECL = "self_evaluation", "target_declaration"
+# Answer fields printed on one form only; every other field may appear on both. A question
+# about a self-evaluation never offers 项目性质 or 计划开始日期: a small model fills every
+# field it is offered, so offering fields the form cannot have invites wrong labels.
+ONLY_ON: dict[str, str] = {
+    **dict.fromkeys(
+        ("project_nature", "project_category", "plan_start", "plan_end", "annual_request"),
+        DECL,
+    ),
+    **dict.fromkeys(("fiscal_funds", "goal_overall", "goal_annual"), DECL),
+    **dict.fromkeys(
+        ("grade", "initial_budget", "full_year_budget", "executed", "execution_rate"), SELF
+    ),
+    **dict.fromkeys(
+        ("goal_expected", "goal_actual", "actual_value", "score", "deviation_reason"), SELF
+    ),
+    **dict.fromkeys(("weight", "total_row"), SELF),
+}
+
+
+def fields_for(group: str, forms: set[str] | None = None) -> dict[str, FieldSpec]:
+    """The fields of ``group`` that can be printed on any of ``forms`` (all when None)."""
+    return {
+        name: spec
+        for name, spec in GROUPS[group].items()
+        if forms is None or ONLY_ON.get(name) is None or ONLY_ON[name] in forms
+    }
+
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -118,8 +147,11 @@ class LabelAnswer(BaseModel):
         return self
 
 
-def answer_model(group: str, texts: list[str] | None = None) -> type[LabelAnswer]:
-    """The response model for one question; with ``texts``, answers are an enum of them."""
+def answer_model(
+    group: str, texts: list[str] | None = None, forms: set[str] | None = None
+) -> type[LabelAnswer]:
+    """The response model for one question; with ``texts``, answers are an enum of them;
+    with ``forms``, only the fields those forms print are asked."""
     item: Any = str
     if texts:
         # One enum in $defs that every field references: the schema (which the server puts
@@ -129,14 +161,14 @@ def answer_model(group: str, texts: list[str] | None = None) -> type[LabelAnswer
         item = given
     fields: dict[str, Any] = {
         name: (list[item], Field(default_factory=list, max_length=2, description=help_))
-        for name, (help_, _) in GROUPS[group].items()
+        for name, (help_, _) in fields_for(group, forms).items()
     }
     model: type[LabelAnswer] = create_model(f"LabelAnswer_{group}", __base__=LabelAnswer, **fields)
     return model
 
 
-def field_help(group: str) -> str:
-    return "\n".join(f"- {name}: {help_}" for name, (help_, _) in GROUPS[group].items())
+def field_help(group: str, forms: set[str] | None = None) -> str:
+    return "\n".join(f"- {name}: {help_}" for name, (help_, _) in fields_for(group, forms).items())
 
 
 def listed(texts: list[str]) -> str:
@@ -144,13 +176,21 @@ def listed(texts: list[str]) -> str:
 
 
 def labels_from_answer(group: str, answer: LabelAnswer) -> dict[str, dict[str, str]]:
-    """canonical text -> {mapper category: mapper field} from one answer."""
-    out: dict[str, dict[str, str]] = {}
-    for name, (_, targets) in GROUPS[group].items():
+    """canonical text -> {mapper category: mapper field} from one answer.
+
+    A text given as the label of two fields of one question is ambiguous: it is dropped
+    (the record then lacks that field, and hybrid mode keeps the mapper's reading)."""
+    given: dict[str, list[str]] = {}
+    for name in type(answer).model_fields:
         for text in getattr(answer, name):
             key = normalise_text(text.value if isinstance(text, Enum) else text)
-            for category, field in targets:
-                out.setdefault(key, {})[category] = field
+            given.setdefault(key, []).append(name)
+    out: dict[str, dict[str, str]] = {}
+    for key, names in given.items():
+        if len(set(names)) != 1:
+            continue
+        for category, field in GROUPS[group][names[0]][1]:
+            out.setdefault(key, {})[category] = field
     return out
 
 

@@ -3,8 +3,8 @@
 - ``llm``: every label meaning comes from the model (the regex patterns are not used).
 - ``hybrid``: the deterministic mapper first; only records it could not fill, or whose
   validators failed, go to the model, and only with the texts the patterns do not know.
-  The model's reading replaces the mapper's only when it is strictly better (more grounded
-  values, fewer errors), so hybrid is never worse than layout on a record.
+  The model's reading only fills values the mapper left empty (``extractor/llm/merge.py``),
+  and only when that adds no error finding, so hybrid never overwrites a layout value.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from extractor.layout.headers import PATTERNS, regex_labeler
+from extractor.layout.mapper import detect_form
 from extractor.layout.segment import Segment
 from extractor.llm.asker import Asker
 from extractor.llm.questions import (
     GROUPS,
     answer_model,
     field_help,
+    fields_for,
     is_candidate,
     labels_from_answer,
     listed,
@@ -26,7 +28,9 @@ from prompts import load
 from schemas.numbers import normalise_text
 
 PROMPT = load("label_fields", 2)
-CHUNK = 40
+# Texts per question. One question per group when they fit: a later chunk with few real
+# labels in it invites a small model to call values labels. n_ctx 8192 holds 120 texts.
+CHUNK = 120
 HEAD_ROWS = 14
 TAIL_ROWS = 3
 
@@ -57,17 +61,30 @@ def candidate_texts(
     return out
 
 
+def forms_of(segments: Iterable[Segment]) -> set[str]:
+    """The form types printed in these segments (title hint, else header keywords)."""
+    return {detect_form(s) for s in segments}
+
+
 def ask_labels(
-    asker: Asker, texts: list[str], pdf_sha256: str, pages: list[int], schema_version: str
+    asker: Asker,
+    texts: list[str],
+    pdf_sha256: str,
+    pages: list[int],
+    schema_version: str,
+    forms: set[str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Ask each question group about ``texts``; canonical text -> {category: field}."""
+    """Ask each question group about ``texts``; canonical text -> {category: field}.
+    ``forms`` limits the questions to the fields those form types print."""
     labels: dict[str, dict[str, str]] = {}
     for group in GROUPS:
+        if not fields_for(group, forms):
+            continue
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
-            messages = PROMPT.render(field_help=field_help(group), texts=listed(chunk))
+            messages = PROMPT.render(field_help=field_help(group, forms), texts=listed(chunk))
             answer = asker.ask(
-                answer_model(group, chunk),
+                answer_model(group, chunk, forms),
                 messages,
                 context={"texts": chunk},
                 key_parts={
