@@ -296,6 +296,12 @@ def test_upload_is_saved_extracted_and_stored(review_store: Store, tmp_path: Pat
         assert doc is not None and doc.status == "failed"
 
 
+def test_changed_fields_are_relative_to_what_the_reviewer_saw() -> None:
+    seen = {"a": "91", "b": None, "c": "x", "d": "1"}
+    inputs = {"a": " 91 ", "b": "", "c": "y", "d": ""}
+    assert service.changed_fields(inputs, seen) == {"c": "y", "d": None}
+
+
 def test_safe_name() -> None:
     assert service.safe_name("../../etc/passwd") == "passwd.pdf"
     assert service.safe_name("C:\\tmp\\a b.PDF") == "a_b.PDF"

@@ -173,9 +173,15 @@ def record_page(store: Store, settings: Settings, reviewer: str) -> None:
     if view is None:
         st.error(f"Record {rid} no longer exists (its document may have been re-extracted).")
         return
+    # What this reviewer opened: the version and its values. Saves are checked against it.
     seen: dict[int, int] = st.session_state.setdefault("seen", {})
+    snaps: dict[int, tuple[int, dict[str, str | None]]] = st.session_state.setdefault("snap", {})
     seen.setdefault(view.item.record_id, view.item.version)
     seen_version = seen[view.item.record_id]
+    snap = snaps.get(view.item.record_id)
+    if (snap is None or snap[0] != seen_version) and view.item.version == seen_version:
+        snap = snaps[view.item.record_id] = (seen_version, service.values_of(view))
+    baseline = snap[1] if snap and snap[0] == seen_version else service.values_of(view)
     it = view.item
     st.header(f"{it.project_name or '(no project name)'}")
     st.caption(
@@ -217,7 +223,7 @@ def record_page(store: Store, settings: Settings, reviewer: str) -> None:
             st.markdown(_badge(selected), unsafe_allow_html=True)
             if selected.findings:
                 st.markdown(_finding_lines(selected))
-        _edit_form(store, view, reviewer, seen_version, selected)
+        _edit_form(store, view, reviewer, seen_version, baseline, selected)
     if view.other_findings:
         with st.expander(f"Record findings ({len(view.other_findings)})"):
             for n in view.other_findings:
@@ -231,7 +237,12 @@ def record_page(store: Store, settings: Settings, reviewer: str) -> None:
 
 
 def _edit_form(
-    store: Store, view: service.RecordView, reviewer: str, seen: int, selected: FieldRow | None
+    store: Store,
+    view: service.RecordView,
+    reviewer: str,
+    seen: int,
+    baseline: dict[str, str | None],
+    selected: FieldRow | None,
 ) -> None:
     default_section = selected.section if selected else "header"
     section = st.radio(
@@ -262,8 +273,8 @@ def _edit_form(
         for f in rows:
             values[f.path] = st.text_input(
                 f"{f.label} · {STATUS_ZH[f.status]}",
-                value=f.value or "",
-                key=f"v:{rid}:{view.item.version}:{f.path}",
+                value=baseline.get(f.path) or "",
+                key=f"v:{rid}:{seen}:{f.path}",
                 help=f"{f.path} · " + (", ".join(n.code for n in f.findings) or "no findings"),
             )
             if f.findings:
@@ -285,11 +296,7 @@ def _edit_form(
         )
         note = st.text_input("Note 备注 (optional)", key=f"note:{rid}")
         if st.form_submit_button("Save corrections 保存更正"):
-            changes = {
-                p: v
-                for p, v in values.items()
-                if (v.strip() or None) != (view.field(p).value or None)  # type: ignore[union-attr]
-            }
+            changes = service.changed_fields(values, baseline)
             if not changes:
                 _flash("error", "Nothing changed.")
                 st.rerun()

@@ -42,10 +42,12 @@ def draw_boxes(
     boxes: Iterable[Sequence[float]],
     dpi: int,
     color: tuple[int, int, int] = HIGHLIGHT,
-    width: int = 3,
+    width: int | None = None,
     alpha: int = 70,
 ) -> bytes:
-    """PNG bytes with each box (PDF points) filled translucent and outlined in ``color``."""
+    """PNG bytes with each box (PDF points) filled translucent and outlined in ``color``
+    (outline ``width`` pixels; default about 1 pt, so it stays visible when scaled down)."""
+    width = width or max(3, round(dpi / 25))
     base = Image.open(io.BytesIO(png)).convert("RGBA")
     overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)

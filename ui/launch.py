@@ -32,6 +32,8 @@ def streamlit_argv(port: int, address: str = "127.0.0.1", headless: bool = True)
         "none",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 

@@ -130,6 +130,23 @@ def load_record(session: Session, record_id: int) -> RecordView | None:
     )
 
 
+def values_of(view: RecordView) -> dict[str, str | None]:
+    """path → value of every field of a record view (what a reviewer sees)."""
+    return {f.path: f.value for f in view.fields}
+
+
+def changed_fields(
+    inputs: dict[str, str], baseline: dict[str, str | None]
+) -> dict[str, str | None]:
+    """The inputs a reviewer changed relative to the values they were shown (blank → None)."""
+    out: dict[str, str | None] = {}
+    for path, text in inputs.items():
+        new = text.strip() or None
+        if new != ((baseline.get(path) or "").strip() or None):
+            out[path] = new
+    return out
+
+
 @dataclass
 class Outcome:
     ok: bool
