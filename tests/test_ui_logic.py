@@ -302,6 +302,27 @@ def test_changed_fields_are_relative_to_what_the_reviewer_saw() -> None:
     assert service.changed_fields(inputs, seen) == {"c": "y", "d": None}
 
 
+def test_upload_of_a_reviewed_pdf_keeps_the_corrections(
+    review_store: Store, tmp_path: Path
+) -> None:
+    from jixiao.settings import Settings
+
+    with review_store.session() as s:
+        rid, v = next((r.id, r.version) for r in list_records(s))
+    with review_store.session() as s:
+        rv.edit_record(s, rid, {"grade": "优"}, reviewer="wang", reason="other", expected_version=v)
+    settings = Settings(upload_dir=tmp_path / "up")
+    out = service.extract_upload(review_store, "again.pdf", SAMPLE.read_bytes(), settings)
+    assert (
+        out.status == "duplicate"
+        and out.n_records == 5
+        and "no correction is lost" in out.errors[0]
+    )
+    with review_store.session() as s:
+        row = s.get(RecordRow, rid)
+        assert row is not None and row.grade == "优" and row.version == v + 1
+
+
 def test_safe_name() -> None:
     assert service.safe_name("../../etc/passwd") == "passwd.pdf"
     assert service.safe_name("C:\\tmp\\a b.PDF") == "a_b.PDF"

@@ -371,6 +371,8 @@ def upload_page(store: Store, settings: Settings) -> None:
     for d in done:
         if d["status"] == "failed":
             st.error(f"{d['file']}: {d['errors']}")
+        elif d["status"] == "duplicate":
+            st.info(f"{d['file']}: {d['errors']}")
     st.success("Stored. Open the queue to review.")
 
 

@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 
 from jixiao.errors import JixiaoError
 from jixiao.settings import Settings
-from jixiao.store import Document, RecordRow, Store, count_records, list_records, save_result
+from jixiao.store import (
+    Document,
+    RecordRow,
+    Store,
+    count_records,
+    find_document,
+    list_records,
+    save_result,
+)
 from jixiao.store import review as rv
 from ui.exports import ApprovedRecord
 from ui.fields import FieldRow, FindingNote, field_rows, record_findings
@@ -309,13 +317,32 @@ def extract_upload(
     """Save an uploaded PDF, extract and check it, store the result (whatever its status).
 
     ``progress(fraction, step)`` is called as it goes. A bad file gets a stored result with
-    status ``failed`` and its error; nothing raises for bad input.
+    status ``failed`` and its error; nothing raises for bad input. A PDF whose content is
+    already stored with corrections or decisions is not re-extracted (status
+    ``duplicate``): writing it again would replace the reviewed records.
     """
     from extractor.pipeline import extract_document
 
     say = progress or (lambda _f, _s: None)
     say(0.05, f"saving {name}")
     path, digest = save_upload(name, data, settings.upload_dir)
+    with store.session() as s:
+        doc = find_document(s, digest)
+        if doc is not None and rv.has_reviews(s, doc.id):
+            # Re-extracting would replace reviewed records: keep the clerks' work.
+            say(1.0, f"{name}: already reviewed")
+            return UploadOutcome(
+                name=name,
+                path=path,
+                status="duplicate",
+                document_id=doc.id,
+                n_records=count_records(s, document_id=doc.id),
+                errors=[
+                    f"same content as document {doc.id} ({Path(doc.path).name}), which has "
+                    "reviews: not re-extracted, so no correction is lost"
+                ],
+                seconds=0.0,
+            )
     say(0.15, f"extracting {name}")
     result = extract_document(path, settings)
     say(0.85, f"storing {len(result.records)} records")

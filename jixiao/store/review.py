@@ -490,6 +490,15 @@ def corrections_of(session: Session, record_id: int) -> list[Correction]:
     )
 
 
+def has_reviews(session: Session, document_id: int) -> bool:
+    """True when any record of the document has a correction or a review event."""
+    for model in (Correction, ReviewEvent):
+        q = select(model.id).where(model.document_id == document_id).limit(1)
+        if session.execute(q).first() is not None:
+            return True
+    return False
+
+
 def last_decision(session: Session, record_id: int) -> ReviewEvent | None:
     return session.execute(
         select(ReviewEvent)
@@ -516,6 +525,7 @@ __all__ = [
     "edit_record",
     "explain",
     "get_value",
+    "has_reviews",
     "history",
     "last_decision",
     "record_from_data",
