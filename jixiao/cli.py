@@ -255,6 +255,7 @@ def review(
     """Start the review app on a store (SQLite by default; a postgresql+psycopg:// URL works)."""
     if ctx.invoked_subcommand is not None:
         return
+    import signal
     import subprocess
 
     from jixiao.store import open_store
@@ -271,11 +272,15 @@ def review(
         )
     _say(f"review app on http://{address}:{port} (store {settings.db_url}; Ctrl-C stops)")
     proc = subprocess.Popen(streamlit_argv(port, address), env=app_env(settings.db_url))
+    # Stopping jixiao (Ctrl-C or SIGTERM) stops the app too.
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         raise typer.Exit(code=proc.wait())
     except KeyboardInterrupt:
         proc.terminate()
         proc.wait(timeout=10)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @review_app.command("add-reviewer")
