@@ -4,7 +4,15 @@
 # server binaries are found. Prints nothing on stdout and exits 0 when PostgreSQL cannot be
 # had (no apt, no network): the caller then skips the PostgreSQL tests with a note.
 #   PG_PORT (default 54329), PG_DIR (default a new folder under /tmp)
+#   .ci/postgres.sh --stop DIR   stops the server started with PG_DIR=DIR
 set -uo pipefail
+if [ "${1:-}" = "--stop" ]; then
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && CTL="$d/pg_ctl"; done
+  CTL="${CTL:-pg_ctl}"
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$CTL" -D "$2/data" -m fast stop >/dev/null 2>&1
+  else "$CTL" -D "$2/data" -m fast stop >/dev/null 2>&1; fi
+  exit 0
+fi
 PORT="${PG_PORT:-54329}"
 DIR="${PG_DIR:-$(mktemp -d /tmp/jixiao-pg.XXXXXX)}"
 mkdir -p "$DIR"

@@ -351,6 +351,8 @@ def batch(
     from jixiao.batch.progress import RichProgress
     from jixiao.batch.run import BatchConfig, run_batch
 
+    if not archive.exists():
+        raise typer.BadParameter(f"{archive}: no such folder or file", param_hint="ARCHIVE")
     settings = load_settings(**({"db_url": db} if db else {}))
     config = BatchConfig(
         archive=archive,

@@ -296,7 +296,7 @@ class _Parquet:
 
     def write(self, row: dict[str, Any]) -> None:
         self._buf.append(row)
-        if len(self._buf) >= 2000:
+        if len(self._buf) >= 500:
             self._flush()
 
     def _flush(self) -> None:
@@ -417,7 +417,7 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
                 summary.documents[status] += 1
                 summary.pages[status] += pages or 0
             rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
-            for row in s.execute(rq.execution_options(yield_per=500)):
+            for row in s.execute(rq.execution_options(yield_per=50)):
                 doc = row
                 summary.add(row)
                 flat = flatten(row)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from jixiao.batch import BatchConfig, run_batch, walk_archive
 from jixiao.batch.archive import found_from_source, read_found, read_source
 from jixiao.batch.run import BatchObserver, DocLine
-from jixiao.batch.runners import InlineRunner, ProcessRunner
+from jixiao.batch.runners import DaskRunner, InlineRunner, ProcessRunner
 from jixiao.batch.work import DocTask, process_task
 from jixiao.errors import ConfigError
 from jixiao.settings import Settings
@@ -444,6 +444,11 @@ def test_dask_local_cluster_matches_a_single_process_run(tmp_path: Path) -> None
     assert records_by_sha(dask) == records_by_sha(single)
     assert documents_by_sha(dask) == documents_by_sha(single)
     assert sum(len(v) for v in records_by_sha(dask).values()) == report_records(single)
+
+
+def test_unreachable_scheduler_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="--scheduler"):
+        DaskRunner(Settings(), "layout", address="tcp://127.0.0.1:1", connect_timeout_s=1)
 
 
 def report_records(url: str) -> int:

@@ -195,8 +195,8 @@ def run_batch(
     batch = config.batch or str(archive)
     config.out.mkdir(parents=True, exist_ok=True)
     report = BatchReport(batch, archive, config.out, config.out / "batch.log")
+    store = open_store(config.db_url or settings.db_url)  # a bad URL fails here, clearly
     log = BatchLog(report.log)
-    store = open_store(config.db_url or settings.db_url)
     t0 = datetime.now(UTC)
     try:
         log.note(

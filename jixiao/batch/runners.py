@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from jixiao.batch.work import DocTask, init_worker, process_task
+from jixiao.errors import ConfigError
 from jixiao.settings import Settings
 from schemas.results import DocumentResult
 
@@ -166,13 +167,30 @@ class DaskRunner:
         *,
         address: str | None = None,
         client: Any = None,
+        wait_for_workers_s: float = 120.0,
+        connect_timeout_s: float = 30.0,
     ) -> None:
         from distributed import Client
 
         if client is None and not address:
             raise ValueError("DaskRunner needs a scheduler address or a Client")
         self._own = client is None
-        self.client = client if client is not None else Client(address, timeout="30s")
+        try:
+            self.client = (
+                client if client is not None else Client(address, timeout=f"{connect_timeout_s}s")
+            )
+        except (OSError, TimeoutError) as e:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler {address} (--scheduler): {e}"
+            ) from e
+        try:
+            self.client.wait_for_workers(1, timeout=wait_for_workers_s)
+        except TimeoutError as e:
+            self.close()
+            raise ConfigError(
+                f"no Dask worker joined the scheduler {address or ''} in {wait_for_workers_s:g} s "
+                "(start some: dask worker ADDR --nthreads 1)"
+            ) from e
         self.settings, self.mode, self.llm_url = settings, mode, llm_url
         nthreads = self.client.nthreads()
         self.slots = max(1, sum(nthreads.values()) if nthreads else 1)
