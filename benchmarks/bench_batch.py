@@ -14,7 +14,8 @@ and counts as a distinct document (content dedupe would otherwise collapse them)
 
 and prints documents/s and pages/s (end to end: process start, scan and hash, extraction,
 writes, exports; and the extraction phase alone: first to last document written, from the
-store's timestamps), plus peak memory: the largest sum of RSS over the batch process, its
+store's timestamps), the CPU seconds used (the batch process and its workers, Dask workers
+included: a figure other load on the machine does not inflate much), plus peak memory: the largest sum of RSS over the batch process, its
 children and the Dask worker processes (sampled every 0.1 s with psutil; pages shared
 after a fork are counted in each process), and the largest single process. Benchmarks
 print figures; they never assert timings.
@@ -81,15 +82,29 @@ def build_archive(root: Path, pdfs: list[Path], n: int) -> dict[str, int]:
 
 
 class MemorySampler:
-    """Peak RSS over a set of process trees, sampled in a thread."""
+    """Peak RSS and CPU seconds over a set of process trees, sampled in a thread. CPU is
+    each process's own user + system time, last value seen (minus its value at the start
+    for processes that were already running, e.g. Dask workers)."""
 
     def __init__(self, roots: list[int], interval: float = 0.1) -> None:
         self.roots = roots
         self.interval = interval
         self.peak_total = 0
         self.peak_single = 0
+        self._cpu_start: dict[int, float] = {}
+        self._cpu_last: dict[int, float] = {}
+        for p in self._procs():
+            try:
+                t = p.cpu_times()
+                self._cpu_start[p.pid] = t.user + t.system
+            except psutil.Error:
+                continue
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(v - self._cpu_start.get(pid, 0.0) for pid, v in self._cpu_last.items())
 
     def _procs(self) -> list[psutil.Process]:
         seen: dict[int, psutil.Process] = {}
@@ -108,6 +123,8 @@ class MemorySampler:
             for p in self._procs():
                 try:
                     rss = p.memory_info().rss
+                    t = p.cpu_times()
+                    self._cpu_last[p.pid] = t.user + t.system
                 except psutil.Error:
                     continue
                 total += rss
@@ -174,6 +191,7 @@ def run_config(
     with MemorySampler([proc.pid, *cluster_pids]) as mem:
         _stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
+    cpu = mem.cpu_seconds
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{name}: jixiao batch failed ({proc.returncode}):\n{stderr}")
     ph = _phase(db)
@@ -184,6 +202,8 @@ def run_config(
         "pages_per_s": ph["pages"] / wall,
         "phase_docs_per_s": ph["documents"] / ph["phase_seconds"] if ph["phase_seconds"] else None,
         "phase_pages_per_s": ph["pages"] / ph["phase_seconds"] if ph["phase_seconds"] else None,
+        "cpu_seconds": cpu,
+        "pages_per_cpu_s": ph["pages"] / cpu if cpu else None,
         "peak_rss_total_mb": mem.peak_total / 1e6,
         "peak_rss_single_mb": mem.peak_single / 1e6,
         "load_avg_at_start": load,
@@ -237,6 +257,7 @@ def main() -> None:
             f"{res['wall_seconds']:.1f} s -> {res['docs_per_s']:.2f} docs/s, "
             f"{res['pages_per_s']:.1f} pages/s end to end; extraction phase "
             f"{res['phase_docs_per_s'] or 0:.2f} docs/s, {res['phase_pages_per_s'] or 0:.1f} pages/s;"
+            f" {res['cpu_seconds']:.0f} CPU s ({res['pages_per_cpu_s'] or 0:.1f} pages per CPU s);"
             f" peak RSS {res['peak_rss_total_mb']:.0f} MB total, "
             f"{res['peak_rss_single_mb']:.0f} MB largest process; load {res['load_avg_at_start']:.1f};"
             f" jobs {res['states']}"

@@ -14,7 +14,9 @@ Tables (revision ``0001_core``; models in ``jixiao.store.models``):
 
 - ``documents`` (``Document``): one row per PDF content, unique ``sha256``; status, errors,
   page_count, mode, rule_set, extractor/schema/prompt versions, llm_ledger, seconds,
-  department (first record's), ``result`` (the full ``DocumentResult`` as JSON).
+  department (first record's), ``result`` (the full ``DocumentResult`` as JSON, without
+  the recomputable ``parsed`` quantities; a deferred column: it is loaded when accessed, so
+  read it, or call ``document_result(doc)``, inside the session).
 - ``records`` (``RecordRow``): one row per project table, unique (document_id, ordinal);
   filter columns (form_type, year, project_name, department, implementing_unit, grade,
   total_score, n_errors, n_warnings, finding_codes), ``review_status`` (new, needs_review,
