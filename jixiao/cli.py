@@ -383,6 +383,12 @@ def batch(
         f"{c.get('duplicate', 0)} duplicate, {c.get('pending', 0)} pending"
     )
     _say(f"log {report.log}; exports in {out} (summary.md, results.xlsx, *.csv, *.parquet)")
+    if report.reviewed_kept:
+        _say(
+            f"{report.reviewed_kept} reviewed records kept although the new extraction differs "
+            "(not overwritten; flagged 'newer extraction differs' in jixiao review)",
+            style="yellow",
+        )
     if c.get("failed", 0):
         raise typer.Exit(code=1)
 

@@ -258,6 +258,47 @@ def test_same_content_in_another_batch_is_a_duplicate(tmp_path: Path) -> None:
         assert job.state == "duplicate" and job.document_id is not None
 
 
+class OlderRelease(InlineRunner):
+    """An earlier extractor release: read table 1's project name differently."""
+
+    def run(self, tasks: Any) -> Any:
+        for task, result in super().run(tasks):
+            if isinstance(result, DocumentResult):
+                result.extractor_version = "0.0.1"
+                result.records[0].record.project_name.text = "旧读法"
+            yield task, result
+
+
+def test_rerun_with_a_newer_release_keeps_reviewed_records_and_logs_them(
+    tmp_path: Path,
+    store_url: str,  # noqa: F811
+) -> None:
+    from jixiao.store import review as rv
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.pdf").write_bytes(SELF_EVAL)
+    config = BatchConfig(tmp_path / "in", tmp_path / "o1", store_url, export=False, batch="b1")
+    run_batch(config, Settings(), runner=OlderRelease(Settings(), "layout"))
+    with open_store(store_url) as st, st.session() as s:
+        rid = s.scalars(select(RecordRow.id).where(RecordRow.ordinal == 0)).one()
+        rv.approve(s, rid, reviewer="wang", expected_version=1)
+    # This release extracts the document again (another extractor version): table 1 differs.
+    config = BatchConfig(tmp_path / "in", tmp_path / "o2", store_url, export=False, batch="b2")
+    rec = Recorder()
+    report = run_batch(config, Settings(), rec)
+    assert (report.processed, report.reviewed_kept) == (1, 1)
+    assert "kept 1 reviewed record (table 1)" in (rec.lines[0].detail or "")
+    log = (tmp_path / "o2" / "batch.log").read_text(encoding="utf-8")
+    assert "kept 1 reviewed record (table 1)" in log
+    assert "1 reviewed records kept although the new extraction differs" in log
+    with open_store(store_url) as st, st.session() as s:
+        row = s.get_one(RecordRow, rid)
+        assert (row.review_status, row.version, row.project_name) == ("approved", 2, "旧读法")
+        assert row.reextracted_differs and row.reextracted_data is not None
+        assert row.reextracted_data["project_name"] == "微信公众号经费"
+        assert s.scalar(select(func.count(RecordRow.id))) == 5
+
+
 def test_llm_mode_without_an_endpoint_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="JIXIAO_LLM_BASE_URL"):
         run_batch(BatchConfig(tmp_path, tmp_path / "o", mode="hybrid"), Settings())

@@ -50,8 +50,10 @@ from jixiao.store import (
     requeue_failed,
     reset_stale,
     save_result,
+    save_result_report,
     start_job,
 )
+from jixiao.store import review as rv
 from jixiao.store.engine import downgrade, upgrade
 from schemas.findings import Finding, Severity
 from schemas.results import DocumentResult, DocumentStatus
@@ -251,6 +253,127 @@ def test_changed_extraction_replaces_changed_records_only(
         assert "R2" in rows[1].finding_codes and rows[1].review_status == "needs_review"
         assert get_record(s, before[4]) is None
         assert s.scalar(select(func.count(RecordRow.id))) == 4
+
+
+def _newer(result: DocumentResult, *, changed: tuple[int, ...], n: int = 5) -> DocumentResult:
+    """The same PDF (same sha256) as a newer release in another mode extracts it: the
+    records at ``changed`` read another project name and get one more finding; ``n``
+    records in all."""
+    new = result.model_copy(deep=True, update={"extractor_version": "9.9.9", "mode": "hybrid"})
+    for o in changed:
+        new.records[o].record.project_name.text = f"新读法{o}"
+        new.records[o].findings.append(
+            Finding(code="R2", severity=Severity.ERROR, message="m", message_zh="m")
+        )
+    new.records = new.records[:n]
+    return new
+
+
+def test_reextraction_never_overwrites_reviewed_records(
+    store: Store, self_eval: DocumentResult
+) -> None:
+    with store.session() as s:
+        doc_id = save_result(s, self_eval)
+        ids = [r.id for r in list_records(s, document_id=doc_id)]
+        # A clerk corrects record 0 and approves it, corrects record 3 (not decided yet) and
+        # approves record 2 as it was extracted. Records 1 and 4 are not reviewed.
+        done = rv.edit_record(
+            s, ids[0], {"grade": "优"}, reviewer="wang", reason="form_error", expected_version=1
+        )
+        assert len(done) == 1
+        rv.approve(s, ids[0], reviewer="wang", expected_version=2)
+        rv.edit_record(
+            s, ids[3], {"total_score": "90"}, reviewer="li", reason="ocr_error", expected_version=1
+        )
+        rv.approve(s, ids[2], reviewer="li", expected_version=1)
+    with store.session() as s:
+        before = {r.id: (r.data, r.review_status, r.version) for r in list_records(s)}
+    assert before[ids[0]][0]["grade"] == "优" and before[ids[0]][1:] == ("approved", 3)
+    assert before[ids[3]][1:] == ("needs_review", 2)
+
+    newer = _newer(self_eval, changed=(0, 1, 3))
+    with store.session() as s:
+        report = save_result_report(s, newer)
+    assert report.document_id == doc_id and not report.created
+    assert report.reviewed_kept == [0, 3] and report.n_reviewed_kept == 2
+    assert report.written == [1] and report.unchanged == [2, 4] and report.deleted == []
+    assert "kept 2 reviewed records (table 1, 4)" in (report.describe() or "")
+    golden = golden_document(newer)["records"]
+    with store.session() as s:
+        rows = {r.ordinal: r for r in list_records(s, document_id=doc_id)}
+        assert sorted(rows) == [0, 1, 2, 3, 4]
+        for o in (0, 3):  # kept as the clerk left them: id, data, status, version; flagged
+            row = rows[o]
+            assert row.id == ids[o] and (row.data, row.review_status, row.version) == before[row.id]
+            assert row.reextracted_differs and row.reextracted_at is not None
+            assert row.reextracted_data == golden[o]  # the new extraction, for the clerk
+            assert row.reextracted_data["project_name"] == f"新读法{o}"
+        assert rows[0].data["grade"] == "优" and rows[0].project_name == "微信公众号经费"
+        assert [c.field for c in rv.corrections_of(s, ids[0])] == ["grade"]  # still linked
+        # Unreviewed and changed: replaced by the new extraction, review starts again.
+        assert rows[1].id != ids[1] and rows[1].data == golden[1]
+        assert rows[1].review_status == "needs_review" and not rows[1].reextracted_differs
+        # Unchanged: untouched (approved 2 stays approved, unflagged).
+        assert (rows[2].id, rows[2].review_status, rows[2].version) == (ids[2], "approved", 2)
+        assert rows[4].id == ids[4] and not rows[2].reextracted_differs
+        assert [r.id for r in list_records(s, reextracted_differs=True)] == [ids[0], ids[3]]
+        assert count_records(s, document_id=doc_id, reextracted_differs=False) == 3
+        doc = get_document(s, doc_id)
+        assert doc is not None and doc.extractor_version == "9.9.9" and doc.mode == "hybrid"
+        assert document_result(doc) == newer  # the full new result is stored
+
+    # Writing the same new extraction again: nothing new to report, nothing rewritten.
+    with store.session() as s:
+        again = save_result_report(s, newer)
+    assert again.reviewed_kept == [] and again.written == []
+    with store.session() as s:
+        rows = {r.ordinal: r for r in list_records(s, document_id=doc_id)}
+        assert rows[0].reextracted_differs and rows[0].version == 3
+    # The clerk who had record 0 open at version 3 can still decide (the flag did not bump
+    # the version); deciding again clears the flag.
+    with store.session() as s:
+        rv.approve(s, ids[0], reviewer="wang", expected_version=3, note="checked newer read")
+    with store.session() as s:
+        row = get_record(s, ids[0])
+        assert row is not None and not row.reextracted_differs
+        assert row.reextracted_data is None and row.data["grade"] == "优"
+
+
+def test_reextraction_with_fewer_records_keeps_reviewed_ones(
+    store: Store, self_eval: DocumentResult
+) -> None:
+    with store.session() as s:
+        doc_id = save_result(s, self_eval)
+        ids = [r.id for r in list_records(s, document_id=doc_id)]
+        rv.reject(s, ids[4], reviewer="wang", expected_version=1, note="not this project")
+    with store.session() as s:
+        report = save_result_report(s, _newer(self_eval, changed=(), n=3))
+    assert report.deleted == [3] and report.reviewed_kept == [4] and report.written == []
+    with store.session() as s:
+        rows = list_records(s, document_id=doc_id)
+        assert [(r.ordinal, r.id) for r in rows] == [
+            (0, ids[0]),
+            (1, ids[1]),
+            (2, ids[2]),
+            (4, ids[4]),
+        ]
+        kept = rows[-1]
+        assert kept.review_status == "rejected" and kept.version == 2
+        assert kept.reextracted_differs and kept.reextracted_data is None  # no such table now
+        assert get_record(s, ids[3]) is None  # unreviewed: deleted as before
+    with store.session() as s:  # the same again: nothing more deleted or reported
+        again = save_result_report(s, _newer(self_eval, changed=(), n=3))
+    assert again.deleted == [] and again.reviewed_kept == []
+    # An extraction that finds all five again: table 4 is written anew, and the rejected
+    # record agrees with it again, so its flag is cleared (still rejected, same version).
+    with store.session() as s:
+        last = save_result_report(s, self_eval)
+    assert last.written == [3] and last.reviewed_kept == []
+    with store.session() as s:
+        kept = get_record(s, ids[4])
+        assert kept is not None and not kept.reextracted_differs
+        assert (kept.review_status, kept.version) == ("rejected", 2)
+        assert count_records(s, document_id=doc_id) == 5
 
 
 def test_failed_result_is_stored_under_the_given_sha(store: Store, tmp_path: Path) -> None:

@@ -237,6 +237,26 @@ def test_query_params_open_a_record_with_a_field_selected(review_env) -> None:  
     assert at.selectbox(key="field").value == "project_name"
 
 
+def test_record_page_warns_of_a_differing_newer_extraction(review_env, sample_result) -> None:  # type: ignore[no-untyped-def]
+    from jixiao.store import save_result
+
+    row = _worst(review_env)
+    with review_env.store.session() as s:
+        rv.approve(s, row.id, reviewer="li", expected_version=row.version)
+    newer = sample_result.model_copy(deep=True, update={"extractor_version": "9.9.9"})
+    newer.records[row.ordinal].record.project_name.text = "新读法"
+    with review_env.store.session() as s:
+        save_result(s, newer, path=str(SAMPLE))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["record"] = str(row.id)
+    at.run()
+    _login(at)
+    assert at.header[0].value == row.project_name  # the approved record, not overwritten
+    assert any("newer extraction" in w.value for w in at.warning)
+    df = at.dataframe[0].value
+    assert list(df["newer extraction"]) == ["新读法"]
+
+
 def test_logout_clears_the_session(review_env) -> None:  # type: ignore[no-untyped-def]
     at = _login(_app())
     at.sidebar.button(key="logout").click().run()

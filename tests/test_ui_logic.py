@@ -12,6 +12,7 @@ import pytest
 
 from jixiao.store import RecordRow, Store, list_records
 from jixiao.store import review as rv
+from schemas.results import DocumentResult
 from ui import exports, fields, images, launch, service
 from ui.queue import QueueItem, filter_items, sort_worst_first, status_counts
 
@@ -321,6 +322,31 @@ def test_upload_of_a_reviewed_pdf_keeps_the_corrections(
     with review_store.session() as s:
         row = s.get(RecordRow, rid)
         assert row is not None and row.grade == "优" and row.version == v + 1
+
+
+def test_a_reviewed_record_a_newer_extraction_differs_from_is_shown_first(
+    review_store: Store, sample_result: DocumentResult
+) -> None:
+    from jixiao.store import save_result_report
+
+    rid, v, data = _data(review_store)
+    with review_store.session() as s:
+        rv.approve(s, rid, reviewer="wang", expected_version=v)
+    newer = sample_result.model_copy(deep=True, update={"extractor_version": "9.9.9"})
+    newer.records[0].record.project_name.text = "新读法"
+    with review_store.session() as s:
+        assert save_result_report(s, newer, path=str(SAMPLE)).reviewed_kept == [0]
+    with review_store.session() as s:
+        items = service.queue_items(s)
+        view = service.load_record(s, rid)
+    assert items[0].record_id == rid and items[0].reextracted_differs  # first in the queue
+    assert items[0].review_status == "approved" and items[0].label.startswith("⚠ newer")
+    assert not any(it.reextracted_differs for it in items[1:])
+    assert view is not None and view.reextraction is not None
+    assert view.reextraction.differences == [("project_name", data["project_name"], "新读法")]
+    assert view.reextraction.extractor_version == "9.9.9"
+    assert "differs from this reviewed record in 1 field" in view.reextraction.describe()
+    assert view.data == data  # the record itself is as the clerk approved it
 
 
 def test_safe_name() -> None:

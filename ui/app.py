@@ -198,6 +198,18 @@ def record_page(store: Store, settings: Settings, reviewer: str) -> None:
             seen[it.record_id] = it.version
             st.rerun()
     _show_flash()
+    if view.reextraction is not None:
+        newer = view.reextraction
+        st.warning(newer.describe())
+        if newer.differences:
+            st.dataframe(
+                [
+                    {"field": p, "this record": a or "—", "newer extraction": b or "—"}
+                    for p, a, b in newer.differences
+                ],
+                hide_index=True,
+                width="stretch",
+            )
 
     paths = [f.path for f in view.fields]
     wanted = st.session_state.pop("want_field", None)

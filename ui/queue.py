@@ -33,16 +33,20 @@ class QueueItem:
     version: int
     finding_codes: list[str] = field(default_factory=list)
     year: int | None = None
+    # A newer extraction of the document differs from this reviewed record (kept as it was).
+    reextracted_differs: bool = False
 
     @property
     def label(self) -> str:
         name = self.project_name or "(no project name)"
-        return f"#{self.record_id} {name} · {self.pdf} [{self.ordinal + 1}]"
+        newer = "⚠ newer extraction differs · " if self.reextracted_differs else ""
+        return f"{newer}#{self.record_id} {name} · {self.pdf} [{self.ordinal + 1}]"
 
 
 def worst_first_key(item: QueueItem) -> tuple[int, int, int, int, int]:
     return (
-        _STATUS_RANK.get(item.review_status, 9),
+        # A record a newer extraction differs from needs a decision again: first.
+        -1 if item.reextracted_differs else _STATUS_RANK.get(item.review_status, 9),
         -item.n_errors,
         -item.n_warnings,
         item.document_id,
@@ -89,6 +93,7 @@ def table(items: Iterable[QueueItem]) -> list[dict[str, object]]:
         {
             "id": it.record_id,
             "status": it.review_status,
+            "newer extraction": "differs ⚠" if it.reextracted_differs else "",
             "errors": it.n_errors,
             "warnings": it.n_warnings,
             "project": it.project_name,

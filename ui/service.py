@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ def _item(row: RecordRow, doc: Document) -> QueueItem:
         version=row.version,
         finding_codes=list(row.finding_codes or []),
         year=row.year,
+        reextracted_differs=bool(row.reextracted_differs),
     )
 
 
@@ -106,6 +108,57 @@ def filter_options(session: Session) -> FilterOptions:
 
 
 @dataclass
+class Reextraction:
+    """A newer extraction of the document that differs from this reviewed record, which was
+    kept as the clerk left it (``records.reextracted_*``)."""
+
+    at: datetime | None
+    mode: str | None  # the newer extraction's mode and extractor version (the document's)
+    extractor_version: str | None
+    gone: bool  # the newer extraction has no record at this position
+    differences: list[tuple[str, str | None, str | None]]  # (path, this record, newer)
+
+    def describe(self) -> str:
+        how = f"{self.mode or '?'} mode, extractor {self.extractor_version or '?'}"
+        when = f" on {self.at:%Y-%m-%d %H:%M}" if self.at else ""
+        if self.gone:
+            return (
+                f"A newer extraction ({how}{when}) found no table at this position. This "
+                "reviewed record was kept as it is; approve or reject it again to confirm."
+            )
+        n = len(self.differences)
+        return (
+            f"A newer extraction ({how}{when}) differs from this reviewed record in {n} "
+            f"field{'s' if n != 1 else ''}. The record was kept as it is (nothing overwritten); "
+            "take the newer values by editing, then approve or reject it again to confirm."
+        )
+
+
+def reextraction_of(row: RecordRow, doc: Document) -> Reextraction | None:
+    """What a newer extraction says differently about a reviewed record, if it differs."""
+    if not row.reextracted_differs:
+        return None
+    newer = row.reextracted_data
+    diffs: list[tuple[str, str | None, str | None]] = []
+    if newer is not None:
+        paths = rv.value_paths(row.data)
+        paths += [p for p in rv.value_paths(newer) if p not in set(paths)]
+        for path in paths:
+            mine, theirs = rv.get_value(row.data, path), rv.get_value(newer, path)
+            a = None if mine is None else str(mine)
+            b = None if theirs is None else str(theirs)
+            if a != b:
+                diffs.append((path, a, b))
+    return Reextraction(
+        at=row.reextracted_at,
+        mode=doc.mode,
+        extractor_version=doc.extractor_version,
+        gone=newer is None,
+        differences=diffs,
+    )
+
+
+@dataclass
 class RecordView:
     item: QueueItem
     data: dict[str, Any]
@@ -115,6 +168,7 @@ class RecordView:
     other_findings: list[FindingNote]
     history: list[rv.HistoryEntry]
     document_errors: list[str] = field(default_factory=list)
+    reextraction: Reextraction | None = None
 
     def field(self, path: str) -> FieldRow | None:
         return next((f for f in self.fields if f.path == path), None)
@@ -135,6 +189,7 @@ def load_record(session: Session, record_id: int) -> RecordView | None:
         other_findings=record_findings(row.data),
         history=rv.history(session, record_id),
         document_errors=list(doc.errors or []),
+        reextraction=reextraction_of(row, doc),
     )
 
 
@@ -319,7 +374,8 @@ def extract_upload(
     ``progress(fraction, step)`` is called as it goes. A bad file gets a stored result with
     status ``failed`` and its error; nothing raises for bad input. A PDF whose content is
     already stored with corrections or decisions is not re-extracted (status
-    ``duplicate``): writing it again would replace the reviewed records.
+    ``duplicate``): the same extraction again would change nothing (``save_result`` never
+    replaces reviewed records anyway).
     """
     from extractor.pipeline import extract_document
 
@@ -329,7 +385,7 @@ def extract_upload(
     with store.session() as s:
         doc = find_document(s, digest)
         if doc is not None and rv.has_reviews(s, doc.id):
-            # Re-extracting would replace reviewed records: keep the clerks' work.
+            # Reviewed already: nothing to gain from extracting it again.
             say(1.0, f"{name}: already reviewed")
             return UploadOutcome(
                 name=name,

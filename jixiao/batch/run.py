@@ -5,7 +5,10 @@ Resumable: the ledger (``jobs``) is in the store. A run killed at any point (eve
 ``kill -9``) leaves finished jobs finished and the document of each written together with
 its job state in one transaction; jobs it left ``running`` are put back to ``pending`` by
 the next run, which then does only those and the ones never started. Writes are idempotent
-(``save_result`` upserts by sha256), so a document has exactly one record set.
+(``save_result`` upserts by sha256), so a document has exactly one record set. A
+re-extraction (another mode or release) never replaces a record a clerk has reviewed: the
+log line of the document and the end note say how many were kept although the new
+extraction differs (they are flagged for the clerk in the review screen).
 
 Deduplicated by content: sources with the same sha256 are extracted once; the others get
 state ``duplicate`` and point at that document, and so does a source whose content is
@@ -42,7 +45,7 @@ from jixiao.store import (
     pending_jobs,
     requeue_failed,
     reset_stale,
-    save_result,
+    save_result_report,
     start_job,
 )
 from jixiao.store.models import FINISHED_STATES
@@ -99,6 +102,7 @@ class BatchReport:
     processed: int = 0  # documents extracted in this run
     duplicates: int = 0
     failed: int = 0
+    reviewed_kept: int = 0  # reviewed records kept although the new extraction differs
     pages: int = 0
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
@@ -239,6 +243,11 @@ def run_batch(
                 f"{report.duplicates} duplicates, {report.failed} failed, in "
                 f"{report.seconds:.1f} s; ledger {_counts_text(report.counts)}"
             )
+            if report.reviewed_kept:
+                log.note(
+                    f"{report.reviewed_kept} reviewed records kept although the new "
+                    "extraction differs: flagged in the review screen (newer extraction)"
+                )
         log.close()
         store.close()
     obs.finished(report)
@@ -444,11 +453,14 @@ def _written(
     state = _STATE_OF_STATUS[result.status]
     error = "; ".join(result.errors) or None
     with store.session() as s:
-        doc_id = save_result(s, result, sha256=result.sha256 or job.sha256, path=job.source)
+        saved = save_result_report(s, result, sha256=result.sha256 or job.sha256, path=job.source)
+        doc_id = saved.document_id
         finish_job(s, job.id, state, document_id=doc_id, error=error)
         for f in follow:
             finish_job(s, f.id, JobState.DUPLICATE, document_id=doc_id)
     report.processed += 1
+    report.reviewed_kept += saved.n_reviewed_kept
+    detail = "; ".join(d for d in (error, saved.describe()) if d) or None
     report.pages += result.page_count
     if state is JobState.FAILED:
         report.failed += 1
@@ -459,7 +471,7 @@ def _written(
         result.page_count,
         len(result.records),
         result.seconds,
-        error,
+        detail,
         doc_id,
     )
     log.line(line)

@@ -8,6 +8,7 @@ new SQLite file just works. One transaction::
     store = open_store("sqlite:///results/jixiao.db")
     with store.session() as s:          # commits at the end, rolls back on an exception
         doc_id = save_result(s, result)  # idempotent: upsert by sha256, record set replaced
+        # (reviewed records excepted: save_result_report(s, result).reviewed_kept)
         rows = list_records(s, department="上海市工商业联合会", with_findings=True)
 
 Tables (revision ``0001_core``; models in ``jixiao.store.models``):
@@ -23,22 +24,32 @@ Tables (revision ``0001_core``; models in ``jixiao.store.models``):
   approved, rejected: a new record with an error or warning finding starts as
   needs_review), ``data`` (the golden-shape record of ``jixiao/output.py`` with findings
   and provenance), ``version`` (SQLAlchemy ``version_id_col``: a stale write raises
-  ``sqlalchemy.orm.exc.StaleDataError``).
+  ``sqlalchemy.orm.exc.StaleDataError``); ``reextracted_differs``, ``reextracted_data``,
+  ``reextracted_at`` (revision ``0003_reextract``): a reviewed record a newer extraction
+  differs from (see below).
 - ``jobs`` (``Job``): the batch ledger, unique (batch, source); ``source`` is a file path
   or ``archive.zip!member``; states pending/running/done/failed/skipped/duplicate.
 
-Documents and records (``jixiao.store.repo``): ``save_result``, ``get_document``,
-``find_document``, ``document_result``, ``list_documents``, ``get_record``,
-``list_records``/``count_records`` (filters: document_id, department, form_type, year,
-grade, review_status, finding_code, with_findings, search, batch), ``departments``,
-``delete_document``.
+Documents and records (``jixiao.store.repo``): ``save_result`` (returns the document id),
+``save_result_report`` (the same write, returns a ``SaveReport``), ``reviewed_record_ids``,
+``get_document``, ``find_document``, ``document_result``, ``list_documents``,
+``get_record``, ``list_records``/``count_records`` (filters: document_id, department,
+form_type, year, grade, review_status, finding_code, with_findings, search, batch,
+reextracted_differs), ``departments``, ``delete_document``.
+
+A re-extraction never deletes or replaces a reviewed record (approved or rejected, or with
+any correction or review event in the tables of ``jixiao.store.review``): its row, data,
+status and version stay. Where the new extraction differs at its ordinal (or has no record
+there) the row is flagged ``reextracted_differs``, the new extraction's record is put in
+``reextracted_data`` (the whole new result is in ``documents.result``), and
+``SaveReport.reviewed_kept`` lists it. The clerk's next approve or reject clears the flag.
 
 Ledger (``jixiao.store.jobs``): ``add_jobs``, ``job_states``, ``reset_stale``,
 ``requeue_failed``, ``pending_jobs``, ``start_job``, ``finish_job``, ``job_counts``,
 ``list_jobs``, ``list_batches``, ``batch_document_ids``.
 
-New tables come with a new migration in ``migrations/versions`` (the next one is
-``0002_review``, ``down_revision = "0001_core"``).
+New tables and columns come with a new migration in ``migrations/versions`` (the next one
+is ``0004_…``, ``down_revision = "0003_reextract"``).
 """
 
 from jixiao.store.engine import (
@@ -73,6 +84,7 @@ from jixiao.store.models import (
     ReviewStatus,
 )
 from jixiao.store.repo import (
+    SaveReport,
     count_records,
     delete_document,
     departments,
@@ -84,7 +96,9 @@ from jixiao.store.repo import (
     list_documents,
     list_records,
     record_columns,
+    reviewed_record_ids,
     save_result,
+    save_result_report,
 )
 
 __all__ = [
@@ -95,6 +109,7 @@ __all__ = [
     "JobState",
     "RecordRow",
     "ReviewStatus",
+    "SaveReport",
     "Store",
     "StoreError",
     "add_jobs",
@@ -122,7 +137,9 @@ __all__ = [
     "record_columns",
     "requeue_failed",
     "reset_stale",
+    "reviewed_record_ids",
     "save_result",
+    "save_result_report",
     "start_job",
     "upgrade",
 ]

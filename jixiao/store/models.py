@@ -1,5 +1,6 @@
 """ORM models of the store (SQLAlchemy 2.x). The schema itself is created by the Alembic
-migrations in ``jixiao/store/migrations`` (revision ``0001_core``), never by ``create_all``.
+migrations in ``jixiao/store/migrations`` (revisions ``0001_core``, ``0002_review``,
+``0003_reextract``), never by ``create_all``.
 
 Tables: ``documents`` (one row per PDF content, unique by sha256), ``records`` (one row per
 project table of a document, unique by (document_id, ordinal), optimistic locking through
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -23,12 +25,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # JSON on every backend, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# The same, where Python None is SQL NULL (not the JSON value null).
+JSONOrNull = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -129,6 +134,15 @@ class RecordRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    # A reviewed record is never replaced by a re-extraction (revision 0003_reextract). When
+    # a newer extraction differs at this ordinal, the row is kept as the clerk left it and
+    # flagged: the newer extraction's golden-shape record (null: it has no record here) waits
+    # in ``reextracted_data`` until the clerk decides again (approve/reject clears the flag).
+    reextracted_differs: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    reextracted_data: Mapped[dict[str, Any] | None] = mapped_column(JSONOrNull)
+    reextracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     document: Mapped[Document] = relationship(back_populates="records")
 

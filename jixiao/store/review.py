@@ -7,10 +7,13 @@ Tables (migration ``0002_review``):
   time, and the record version the reviewer was looking at;
 - ``review_events``: one row per action (``edit``, ``approve``, ``reject``) with its note.
 
-Both also keep the document id and the record's ordinal, so the history of a record
-survives a re-extraction of its document (if the record row is replaced, ``record_id`` is
-set to NULL and the old history stays findable by document and ordinal; it is not shown as
-the history of the new extraction).
+Both also keep the document id and the record's ordinal. A re-extraction of the document
+never replaces a record with any correction or event, nor an approved or rejected one
+(``jixiao.store.repo.save_result``): the row, its data, status and version stay, and when
+the newer extraction differs there the row is flagged ``reextracted_differs`` with the
+newer record in ``reextracted_data``. The clerk's next approve or reject clears the flag.
+(Rows of a store written before that rule may have been replaced: their history has
+``record_id`` NULL and stays findable by document and ordinal.)
 
 Editing changes ``records.data`` (the original extraction stays in ``documents.result`` and
 every old value in ``corrections``), marks the field's provenance ``source: reviewer``, and
@@ -354,6 +357,10 @@ def _decide(
     reviewer = _reviewer(reviewer)
     row = _load(session, record_id, expected_version)
     row.review_status = status.value
+    if row.reextracted_differs:  # decided with the newer extraction shown: seen
+        row.reextracted_differs = False
+        row.reextracted_data = None
+        row.reextracted_at = None
     event = ReviewEvent(
         record_id=row.id,
         document_id=row.document_id,
