@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from extractor.checks.grounding import ground_record
+from extractor.checks.ocr_text import (
+    ScanCells,
+    low_confidence_findings,
+    repair_ocr_numbers,
+    scan_cells,
+)
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
 from extractor.ingest.pdf import file_sha256, ingest
@@ -29,6 +35,7 @@ from schemas.records import SelfEvaluation, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
 
 if TYPE_CHECKING:
+    from extractor.ingest.ocr import OcrEngine
     from extractor.llm.asker import Asker
 
 Mode = Literal["layout", "llm", "hybrid"]
@@ -44,10 +51,18 @@ def _mapping_finding(problem: str) -> Finding:
 
 
 def _read(
-    seg: Segment, label: Labeler, cells: dict[str, str], rules: RuleSet
+    seg: Segment,
+    label: Labeler,
+    cells: dict[str, str],
+    rules: RuleSet,
+    scan: ScanCells | None = None,
 ) -> tuple[RecordResult, MapNotes]:
     record, notes = map_segment(seg, label)
-    findings = ground_record(record, cells)
+    if scan is not None:
+        repair_ocr_numbers(record, scan)
+    findings = ground_record(record, cells, scan.confidence if scan is not None else None)
+    if scan is not None:
+        findings += low_confidence_findings(record, scan.low_confidence)
     findings += [_mapping_finding(p) for p in notes.problems]
     findings += validate_record(record, rules)
     return RecordResult(record=record, findings=findings), notes
@@ -82,9 +97,11 @@ def extract_document(
     mode: Mode = "layout",
     asker: Asker | None = None,
     cells_out: dict[str, str] | None = None,
+    ocr: OcrEngine | None = None,
 ) -> DocumentResult:
     """Extract and check every form in ``path``. ``cells_out``, when given, receives the
-    document's cell index (id → text), so a caller can audit the result's grounding."""
+    document's cell index (id → text), so a caller can audit the result's grounding.
+    ``ocr`` reads scanned pages (default: RapidOCR, when ``JIXIAO_OCR`` is on)."""
     settings = settings or Settings()
     rules = rules or get_rule_set(settings.rule_set)
     if mode != "layout" and asker is None:
@@ -101,7 +118,7 @@ def extract_document(
         mode=mode,
     )
     try:
-        grid = ingest(path, settings)
+        grid = ingest(path, settings, ocr=ocr)
     except InputError as e:
         result.errors.append(str(e))
         result.seconds = time.perf_counter() - t0
@@ -118,6 +135,8 @@ def extract_document(
             if ln.id.endswith(".err"):
                 result.errors.append(f"page {p.number}: {ln.text}")
     cells = grid.cell_index()
+    result.pages_ocr = [p.number for p in grid.pages if p.ocr_used and not p.needs_ocr]
+    scan = scan_cells(grid, settings.ocr_low_confidence) if result.pages_ocr else None
     if cells_out is not None:
         cells_out.update(cells)
     seg = segment(grid)
@@ -131,7 +150,7 @@ def extract_document(
     outcomes: list[tuple[RecordResult, MapNotes] | None] = []
     for s in seg.segments:
         try:
-            outcomes.append(_read(s, base, cells, rules))
+            outcomes.append(_read(s, base, cells, rules, scan))
         except Exception as e:
             result.errors.append(
                 f"pages {s.pages}: record could not be mapped ({type(e).__name__}: {e})"
@@ -145,7 +164,7 @@ def extract_document(
             )
             for i in todo:
                 try:
-                    cand = _read(seg.segments[i], label, cells, rules)
+                    cand = _read(seg.segments[i], label, cells, rules, scan)
                 except Exception:
                     continue
                 old = outcomes[i]
@@ -171,14 +190,18 @@ def extract_document(
         )
         partial = True
     if result.pages_needing_ocr:
-        result.errors.append(
-            f"pages {result.pages_needing_ocr} have no text layer (scanned); OCR is not enabled"
-        )
+        if not settings.ocr:
+            result.errors.append(
+                f"pages {result.pages_needing_ocr} have no text layer (scanned); OCR is not "
+                "enabled (set JIXIAO_OCR=true)"
+            )
+        # With OCR on, each page OCR could not read has its own error (a pN.err line).
         partial = True
     if result.records:
         result.status = DocumentStatus.PARTIAL if partial or result.errors else DocumentStatus.OK
     elif result.pages_needing_ocr:
-        result.status = DocumentStatus.SKIPPED
+        # Scanned and unreadable by OCR: partial (said why per page); OCR off: skipped.
+        result.status = DocumentStatus.PARTIAL if settings.ocr else DocumentStatus.SKIPPED
     else:
         result.status = DocumentStatus.SKIPPED
         result.errors.append("no performance form (项目名称 table) found")

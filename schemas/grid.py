@@ -23,7 +23,8 @@ class Cell(BaseModel):
     bbox: BBox
     text: str = ""
     lines: list[str] = Field(default_factory=list)
-    # Mean OCR confidence of the text in the cell; None for a text layer.
+    # OCR: the confidence of the least sure character in the cell (brackets and quotes
+    # excepted); None for a text layer or an empty cell.
     confidence: float | None = None
 
     @property

@@ -46,7 +46,8 @@ class DocumentResult(BaseModel):
     status: DocumentStatus
     errors: list[str] = Field(default_factory=list)
     page_count: int = 0
-    pages_needing_ocr: list[int] = Field(default_factory=list)
+    pages_needing_ocr: list[int] = Field(default_factory=list)  # scanned and not read
+    pages_ocr: list[int] = Field(default_factory=list)  # scanned pages read by OCR
     records: list[RecordResult] = Field(default_factory=list)
     seconds: float = 0.0
     schema_version: str = "1"

@@ -13,6 +13,9 @@ from schemas.numbers import Quantity, parse_quantity
 class MatchStatus(StrEnum):
     EXACT = "exact"  # the value equals its cell's text
     NORMALISED = "normalised"  # equal after full-width / whitespace normalisation
+    # Equal to the OCR text of a scanned cell once OCR confusions are folded (0/O, 1/l/I,
+    # separators, full-width digits); Provenance.ocr_read keeps the OCR text.
+    OCR_NORMALISED = "ocr_normalised"
     CONTAINED = "contained"  # read out of a longer cell or line (year in a title, unit in a header)
     VOCABULARY = "vocabulary"  # a clipped label completed from the fixed indicator vocabulary
     INFERRED = "inferred"  # a blank merged label inferred from its sub-label (taxonomy)
@@ -26,7 +29,10 @@ class Provenance(BaseModel):
     match: MatchStatus = MatchStatus.EXACT
     # Extraction route: "layout" (deterministic mapper) or "llm".
     source: str = "layout"
+    # OCR: the lowest confidence of the cited cells (None for a text layer).
     confidence: float | None = None
+    # OCR: the cells' text as read, when the value differs from it (ocr_normalised).
+    ocr_read: str | None = None
 
 
 class Value(BaseModel):

@@ -332,9 +332,10 @@ def test_unicode_and_spaces_in_the_file_name(tmp_path: Path) -> None:
 
 
 def test_scanned_pdf_is_skipped_or_partial_naming_the_pages() -> None:
+    """OCR off (JIXIAO_OCR=false): scanned pages are named, nothing is guessed."""
     golden_required()
     n = pymupdf.open(TZ_SCAN).page_count
-    result = extract_document(TZ_SCAN)
+    result = extract_document(TZ_SCAN, Settings(ocr=False))
     assert result.status.value in ("skipped", "partial"), (result.status, result.errors)
     assert result.page_count == n
     assert result.pages_needing_ocr == list(range(1, n + 1))
@@ -353,7 +354,7 @@ def test_scan_page_inside_a_digital_pdf_loses_nothing_else(tmp_path: Path) -> No
     doc.insert_pdf(scan, from_page=0, to_page=0)
     doc.save(p)
     n = doc.page_count
-    result = extract_document(p)
+    result = extract_document(p, Settings(ocr=False))  # with OCR: tests/test_ocr.py
     assert result.status.value == "partial", result.errors
     assert result.pages_needing_ocr == [n]
     assert len(result.records) == TZ_RECORDS
@@ -467,7 +468,7 @@ def test_cli_mixed_good_and_bad_files(
     args: list[str | Path] = [*files, "--format", "golden", "--out", out]
     if quiet:
         args.append("--quiet")
-    proc = _cli(*args)
+    proc = _cli(*args, env={"JIXIAO_OCR": "false"})  # OCR'd scans: tests/test_ocr.py
     _no_traceback(proc)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stderr.splitlines()
@@ -513,7 +514,7 @@ def test_cli_one_bad_file(name: str, bad_files: dict[str, Path]) -> None:
 
 def test_cli_good_and_scanned_files_exit_zero() -> None:
     golden_required()
-    proc = _cli(TZ, TZ_SCAN, "--quiet")
+    proc = _cli(TZ, TZ_SCAN, "--quiet", env={"JIXIAO_OCR": "false"})
     _no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "text layer" in proc.stderr

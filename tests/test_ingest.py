@@ -47,7 +47,7 @@ def test_title_lines_outside_tables(grid) -> None:  # type: ignore[no-untyped-de
 
 def test_scanned_pages_are_marked_needs_ocr() -> None:
     golden_required()
-    g = ingest(SCANS[0], Settings())
+    g = ingest(SCANS[0], Settings(ocr=False))
     assert g.pages and all(p.needs_ocr and not p.tables for p in g.pages)
 
 

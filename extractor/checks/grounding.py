@@ -6,6 +6,9 @@ recorded as such: ``contained`` for the year and money unit read out of a title 
 ``vocabulary`` for an indicator label clipped at a page break and completed from the fixed
 taxonomy, and ``inferred`` for a blank merged 一级指标 filled from its 二级指标. Anything else
 is rejected: the value is removed (never shown as extracted) and an error finding names it.
+On scanned pages a value may also equal its cell's OCR text once OCR confusions are folded
+(``ocr_normalised``: 0/O, 1/l/I, separators; see ``ocr_text``); the OCR text is kept
+beside it and its confidence is the lowest of its cited cells.
 The match status is recomputed here, never taken from the extractor's own claim.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from extractor.checks.ocr_text import cited_confidence, ocr_key
 from extractor.layout.vocabulary import complete_clipped, parent_of
 from schemas.findings import Finding, Severity
 from schemas.numbers import normalise_text
@@ -23,13 +27,19 @@ from schemas.values import MatchStatus, Provenance, Value
 CONTAINED_FIELDS = ("year", "money_unit")
 
 
-def match_status(path: str, text: str, cited: str) -> MatchStatus:
-    """How ``text`` relates to the cited cells' joined text (UNGROUNDED if it does not)."""
+def match_status(path: str, text: str, cited: str, ocr: bool = False) -> MatchStatus:
+    """How ``text`` relates to the cited cells' joined text (UNGROUNDED if it does not).
+
+    ``ocr``: the cited cells were read by OCR, so OCR confusions (0/O, 1/l/I, separators)
+    are folded before comparing (``ocr_normalised``).
+    """
     if text.strip() == cited.strip():
         return MatchStatus.EXACT
     nt, nc = normalise_text(text), normalise_text(cited)
     if nt and nt == nc:
         return MatchStatus.NORMALISED
+    if ocr and nt and ocr_key(text) == ocr_key(cited):
+        return MatchStatus.OCR_NORMALISED
     leaf = path.rsplit(".", 1)[-1]
     if leaf in CONTAINED_FIELDS and nt and nt in nc:
         return MatchStatus.CONTAINED
@@ -42,11 +52,17 @@ def match_status(path: str, text: str, cited: str) -> MatchStatus:
     return MatchStatus.UNGROUNDED
 
 
-def ground_record(record: object, cells: Mapping[str, str]) -> list[Finding]:
+def ground_record(
+    record: object,
+    cells: Mapping[str, str],
+    ocr: Mapping[str, float | None] | None = None,
+) -> list[Finding]:
     """Check every value of ``record`` against ``cells`` (id → text); reject what fails.
 
     Mutates the record: a rejected value's text becomes None and its provenance says
-    ``ungrounded``. Returns one error finding per rejected value.
+    ``ungrounded``. Returns one error finding per rejected value. ``ocr`` maps the ids
+    read by OCR to their confidence: values citing only such cells may match
+    ``ocr_normalised``, and their confidence is set from the cells.
     """
     findings: list[Finding] = []
     for path, v in iter_values(record):  # type: ignore[arg-type]
@@ -62,7 +78,8 @@ def ground_record(record: object, cells: Mapping[str, str]) -> list[Finding]:
             status = MatchStatus.UNGROUNDED
         else:
             cited = "".join(cells[cid] for cid in prov.cell_ids)
-            status = match_status(path, v.text, cited)
+            scanned = ocr is not None and all(cid in ocr for cid in prov.cell_ids)
+            status = match_status(path, v.text, cited, ocr=scanned)
             reason = f"not found in cited cell text {cited!r}"
             reason_zh = f"在所引单元格文字“{cited}”中找不到"
         if status is MatchStatus.UNGROUNDED:
@@ -80,6 +97,10 @@ def ground_record(record: object, cells: Mapping[str, str]) -> list[Finding]:
             _reject(v)
         elif prov is not None:
             prov.match = status
+            if ocr is not None:
+                prov.confidence = cited_confidence(prov.cell_ids, ocr)
+                if status is MatchStatus.OCR_NORMALISED:
+                    prov.ocr_read = cited
     return findings
 
 

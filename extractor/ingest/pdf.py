@@ -14,7 +14,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
@@ -28,6 +28,9 @@ from jixiao.errors import (
 )
 from jixiao.settings import Settings
 from schemas.grid import BBox, Cell, DocumentGrid, PageGrid, Table, TextLine
+
+if TYPE_CHECKING:
+    from extractor.ingest.ocr import OcrEngine
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -334,8 +337,12 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
     return grid
 
 
-def ingest(path: Path, settings: Settings) -> DocumentGrid:
-    """The whole document as grids. Raises ``InputError`` for unusable files."""
+def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> DocumentGrid:
+    """The whole document as grids. Raises ``InputError`` for unusable files.
+
+    Pages without a usable text layer go through OCR (``scan_grid``) when ``JIXIAO_OCR``
+    is on, with ``ocr`` or the process-wide RapidOCR engine (built on the first scan).
+    """
     doc = open_pdf(path, settings)
     try:
         pages = []
@@ -344,6 +351,15 @@ def ingest(path: Path, settings: Settings) -> DocumentGrid:
                 pymupdf.TOOLS.reset_mupdf_warnings()
                 page = doc.load_page(i)
                 grid = page_grid(page, i + 1, settings)
+                if grid.needs_ocr and settings.ocr:
+                    # Imported here: OpenCV and ONNX Runtime load only for scans.
+                    from extractor.ingest.ocr import default_engine
+                    from extractor.ingest.scan_grid import ocr_page_grid
+
+                    engine = ocr if ocr is not None else default_engine(settings)
+                    grid = ocr_page_grid(
+                        page, i + 1, settings.ocr_dpi, engine, settings.ocr_min_score
+                    )
                 damage = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if "error" in w]
                 if damage:
                     # MuPDF read past damage (e.g. a content stream that does not inflate):

@@ -1,0 +1,549 @@
+"""Table grids rebuilt from a scanned page image, in the shape the text-layer path produces.
+
+On the deskewed page image (``ocr.prepare_page``):
+
+1. **Ruling lines.** An adaptive threshold marks ink (faint grey rulings included: the
+   threshold is relative to the local paper tone). Opening the ink mask with a long
+   horizontal (vertical) kernel keeps only horizontal (vertical) strokes longer than any
+   character stroke; each connected piece becomes a segment, and collinear pieces broken
+   by JPEG noise are joined.
+2. **Tables.** Segments that cross each other form one table (a connected group with at
+   least two horizontal and two vertical rulings). A table that runs off or onto the page
+   with no ruling at the break gets a virtual closing border where its verticals stop, as
+   the text-layer path does.
+3. **Cells.** The distinct ruling positions give the slot grid; two neighbouring slots
+   belong to one merged cell when the ruling between them is missing (covered less than
+   half). A ruling covered only partly (a faint or broken line) still separates the
+   slots when no recognised character straddles it: text-box alignment decides.
+4. **Text.** Each OCR character goes to the cell containing its centre; a cell's lines
+   are its characters grouped by height and read left to right, joined with no separator
+   (as wrapped CJK text is). ``Cell.confidence`` is the lowest character confidence in the
+   cell. Text outside every table becomes ``TextLine`` s with their confidence.
+5. **No rulings at all** (lines too faint to find): rows of text boxes with at least two
+   boxes each are laid out as a table whose columns are the x ranges no box crosses.
+
+Ids, spans and boxes follow ``schemas/grid.py`` exactly (``p3.t1.r4.c2``, 1-based, boxes in
+PDF points), so nothing downstream knows the page was scanned; ``PageGrid.ocr_used`` says it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pymupdf
+
+from extractor.ingest.ocr import (
+    OcrChar,
+    OcrEngine,
+    OcrEngineError,
+    OcrLine,
+    PageTransform,
+    Recognizer,
+    merge_overlapping_lines,
+    prepare_page,
+    reread_weak_lines,
+)
+from extractor.ingest.scan_text import (
+    as_dash,
+    assemble_chars,
+    second_chance,
+    text_confidence,
+    text_ink,
+    tighten,
+)
+from schemas.grid import Cell, PageGrid, Table, TextLine
+
+# Lengths in PDF points (converted to pixels with the render scale).
+H_KERNEL_PT = 20.0  # shortest horizontal ruling kept (longer than any character stroke)
+V_KERNEL_PT = 12.0  # shortest vertical ruling kept (rows are >= ~15 pt high)
+JOIN_GAP_PT = 4.0  # collinear pieces closer than this are one ruling
+SNAP_PT = 3.0  # rulings closer than this are one grid line
+TOUCH_PT = 4.0  # how far a ruling may stop short of the one it meets
+MAX_THICK_PT = 3.5  # thicker "lines" are filled areas or text blobs, not rulings
+EDGE_PRESENT = 0.5  # a slot boundary with this much ruling coverage is a ruling
+EDGE_FAINT = 0.15  # ... with this much, a ruling unless a character straddles it
+
+
+@dataclass(slots=True)
+class Seg:
+    """A ruling: ``pos`` is y (horizontal) or x (vertical); ``a``..``b`` its extent."""
+
+    pos: float
+    a: float
+    b: float
+
+
+@dataclass(slots=True)
+class Unreadable:
+    """Why OCR could not read a page."""
+
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------
+# Ruling lines
+
+
+def ink_mask(gray: np.ndarray, scale: float) -> np.ndarray:
+    """Ink as 255: darker than the local paper tone by a margin (catches faint rulings)."""
+    block = max(15, int(12 * scale) | 1)
+    return cv2.adaptiveThreshold(
+        gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12
+    )
+
+
+def _segments(mask: np.ndarray, horizontal: bool, scale: float) -> tuple[list[Seg], np.ndarray]:
+    k = max(5, int((H_KERNEL_PT if horizontal else V_KERNEL_PT) * scale))
+    shape = (k, 1) if horizontal else (1, k)
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, shape))
+    # Bridge one- or two-pixel breaks along the line (JPEG noise, faint spots).
+    bridge = (max(3, int(1.5 * scale)), 1) if horizontal else (1, max(3, int(1.5 * scale)))
+    lines = cv2.morphologyEx(
+        lines, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge)
+    )
+    n, _, stats, cents = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    thick = MAX_THICK_PT * scale
+    out: list[Seg] = []
+    for i in range(1, n):
+        x, y, w, h, _area = stats[i]
+        if horizontal:
+            if h > thick + 2 or w < k:
+                continue
+            out.append(Seg(float(cents[i][1]), float(x), float(x + w)))
+        else:
+            if w > thick + 2 or h < k:
+                continue
+            out.append(Seg(float(cents[i][0]), float(y), float(y + h)))
+    return _join(out, JOIN_GAP_PT * scale, SNAP_PT * scale * 0.5), lines
+
+
+def _join(segs: list[Seg], gap: float, tol: float) -> list[Seg]:
+    """Collinear pieces (same position within ``tol``) closer than ``gap`` become one."""
+    segs = sorted(segs, key=lambda s: (s.pos, s.a))
+    out: list[Seg] = []
+    for s in segs:
+        for o in reversed(out[-8:]):
+            if abs(o.pos - s.pos) <= tol and s.a <= o.b + gap and s.b >= o.a - gap:
+                o.pos = (o.pos * (o.b - o.a) + s.pos * (s.b - s.a)) / max(
+                    1.0, o.b - o.a + s.b - s.a
+                )
+                o.a, o.b = min(o.a, s.a), max(o.b, s.b)
+                break
+        else:
+            out.append(Seg(s.pos, s.a, s.b))
+    return out
+
+
+def find_rulings(gray: np.ndarray, scale: float) -> tuple[list[Seg], list[Seg], np.ndarray]:
+    """Horizontal and vertical rulings of the (deskewed) page image, in pixels, and the
+    mask of their ink."""
+    mask = ink_mask(gray, scale)
+    hs, hmask = _segments(mask, True, scale)
+    vs, vmask = _segments(mask, False, scale)
+    return hs, vs, cv2.bitwise_or(hmask, vmask)
+
+
+# ---------------------------------------------------------------------------------------
+# Tables from rulings
+
+
+def _crosses(h: Seg, v: Seg, tol: float) -> bool:
+    return h.a - tol <= v.pos <= h.b + tol and v.a - tol <= h.pos <= v.b + tol
+
+
+def _snap(values: list[float], tol: float) -> list[float]:
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+@dataclass
+class TableGeom:
+    """A table's grid in pixels: grid lines and merged cells as slot rectangles."""
+
+    xs: list[float]
+    ys: list[float]
+    cells: list[tuple[int, int, int, int]]  # (row0, col0, row1, col1), inclusive slots
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
+
+
+def group_tables(hs: list[Seg], vs: list[Seg], scale: float) -> list[tuple[list[Seg], list[Seg]]]:
+    """Rulings grouped by crossing: each group with ≥ 2 of each direction is a table."""
+    tol = TOUCH_PT * scale
+    n = len(hs) + len(vs)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, h in enumerate(hs):
+        for j, v in enumerate(vs):
+            if _crosses(h, v, tol):
+                parent[find(i)] = find(len(hs) + j)
+    groups: dict[int, tuple[list[Seg], list[Seg]]] = {}
+    for i, h in enumerate(hs):
+        groups.setdefault(find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vs):
+        groups.setdefault(find(len(hs) + j), ([], []))[1].append(v)
+    out = [g for g in groups.values() if len(g[0]) >= 1 and len(g[1]) >= 2]
+    return [g for g in out if len(g[0]) + _open_ends(g[0], g[1], scale) >= 2]
+
+
+def _open_ends(hs: list[Seg], vs: list[Seg], scale: float) -> int:
+    return len(_closing(hs, vs, scale))
+
+
+def _closing(hs: list[Seg], vs: list[Seg], scale: float) -> list[Seg]:
+    """Virtual borders where ≥ 3 verticals start (end) together with no ruling there: a
+    table running off or onto the page. Same rule as the text-layer path."""
+    tol = 1.5 * SNAP_PT * scale
+    out: list[Seg] = []
+    if len(vs) < 3:
+        return out
+    for y, ends in ((min(v.a for v in vs), "a"), (max(v.b for v in vs), "b")):
+        group = [v for v in vs if abs((v.a if ends == "a" else v.b) - y) <= tol]
+        if len(group) < 3:
+            continue
+        x0, x1 = min(v.pos for v in group), max(v.pos for v in group)
+        covered = any(abs(h.pos - y) <= tol and h.a <= x0 + tol and h.b >= x1 - tol for h in hs)
+        if not covered:
+            out.append(Seg(y, x0, x1))
+    return out
+
+
+def _coverage(segs: list[Seg], pos: float, a: float, b: float, tol: float) -> float:
+    """Share of ``a``..``b`` covered by rulings at ``pos`` (± ``tol``)."""
+    if b <= a:
+        return 0.0
+    spans = sorted((max(a, s.a), min(b, s.b)) for s in segs if abs(s.pos - pos) <= tol)
+    covered, end = 0.0, a
+    for s0, s1 in spans:
+        if s1 <= end:
+            continue
+        covered += s1 - max(s0, end)
+        end = s1
+    return covered / (b - a)
+
+
+def build_table(
+    hs: list[Seg], vs: list[Seg], chars: list[OcrChar], scale: float
+) -> TableGeom | None:
+    """The slot grid of one ruled table and its merged cells."""
+    hs = hs + _closing(hs, vs, scale)
+    tol = SNAP_PT * scale
+    xs = _snap([v.pos for v in vs], tol)
+    ys = _snap([h.pos for h in hs], tol)
+    if len(xs) < 2 or len(ys) < 2:
+        return None
+    nr, nc = len(ys) - 1, len(xs) - 1
+
+    def straddles_v(x: float, y0: float, y1: float) -> bool:
+        return any(c.x0 < x - 1 < x + 1 < c.x1 and y0 < c.cy < y1 for c in chars)
+
+    def straddles_h(y: float, x0: float, x1: float) -> bool:
+        return any(c.y0 < y - 1 < y + 1 < c.y1 and x0 < c.cx < x1 for c in chars)
+
+    def v_edge(r: int, j: int) -> bool:  # ruling between column j-1 and j in row r
+        cov = _coverage(vs, xs[j], ys[r], ys[r + 1], tol)
+        return cov >= EDGE_PRESENT or (
+            cov >= EDGE_FAINT and not straddles_v(xs[j], ys[r], ys[r + 1])
+        )
+
+    def h_edge(i: int, c: int) -> bool:  # ruling between row i-1 and i in column c
+        cov = _coverage(hs, ys[i], xs[c], xs[c + 1], tol)
+        return cov >= EDGE_PRESENT or (
+            cov >= EDGE_FAINT and not straddles_h(ys[i], xs[c], xs[c + 1])
+        )
+
+    parent = list(range(nr * nc))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(nr):
+        for c in range(nc):
+            if c + 1 < nc and not v_edge(r, c + 1):
+                parent[find(r * nc + c)] = find(r * nc + c + 1)
+            if r + 1 < nr and not h_edge(r + 1, c):
+                parent[find(r * nc + c)] = find((r + 1) * nc + c)
+    rects: dict[int, list[int]] = {}
+    for r in range(nr):
+        for c in range(nc):
+            g = rects.setdefault(find(r * nc + c), [r, c, r, c])
+            g[0], g[1] = min(g[0], r), min(g[1], c)
+            g[2], g[3] = max(g[2], r), max(g[3], c)
+    cells = _rectangular(list(rects.values()))
+    return TableGeom(xs=xs, ys=ys, cells=cells)
+
+
+def _rectangular(rects: list[list[int]]) -> list[tuple[int, int, int, int]]:
+    """Merge overlapping bounding rectangles (a non-rectangular merged region becomes its
+    bounding box) until no two overlap."""
+    out = [list(r) for r in rects]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                a, b = out[i], out[j]
+                if a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]:
+                    out[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del out[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted((r[0], r[1], r[2], r[3]) for r in out)
+
+
+# ---------------------------------------------------------------------------------------
+# Tables from text alignment (no rulings found)
+
+
+def _rows_of(lines: list[OcrLine]) -> list[list[OcrLine]]:
+    rows: list[list[OcrLine]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.y0 + ln.y1) / 2):
+        cy = (ln.y0 + ln.y1) / 2
+        if rows:
+            last = rows[-1]
+            ly0 = sum(x.y0 for x in last) / len(last)
+            ly1 = sum(x.y1 for x in last) / len(last)
+            if ly0 <= cy <= ly1:
+                last.append(ln)
+                continue
+        rows.append([ln])
+    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
+
+
+def text_aligned_table(lines: list[OcrLine], scale: float) -> TableGeom | None:
+    """A grid from text boxes alone: consecutive rows of ≥ 2 boxes, columns where no box
+    crosses. Used only when a page shows text but no ruling lines."""
+    rows = _rows_of(lines)
+    best: list[list[OcrLine]] = []
+    run: list[list[OcrLine]] = []
+    for r in [*rows, []]:
+        if len(r) >= 2:
+            run.append(r)
+            continue
+        if len(run) > len(best):
+            best = run
+        run = []
+    if len(best) < 2:
+        return None
+    boxes = [ln for r in best for ln in r]
+    gap = 1.5 * scale
+    spans = sorted((ln.x0 - gap, ln.x1 + gap) for ln in boxes)
+    cols: list[list[float]] = []
+    for a, b in spans:
+        if cols and a <= cols[-1][1]:
+            cols[-1][1] = max(cols[-1][1], b)
+        else:
+            cols.append([a, b])
+    if len(cols) < 2:
+        return None
+    xs = [cols[0][0]] + [(cols[i][1] + cols[i + 1][0]) / 2 for i in range(len(cols) - 1)]
+    xs.append(cols[-1][1])
+    ys = [min(ln.y0 for ln in best[0]) - gap]
+    for i in range(len(best) - 1):
+        ys.append((max(ln.y1 for ln in best[i]) + min(ln.y0 for ln in best[i + 1])) / 2)
+    ys.append(max(ln.y1 for ln in best[-1]) + gap)
+    cells = [(r, c, r, c) for r in range(len(ys) - 1) for c in range(len(xs) - 1)]
+    return TableGeom(xs=xs, ys=ys, cells=cells)
+
+
+# ---------------------------------------------------------------------------------------
+# Text into cells
+
+
+@dataclass
+class _Page:
+    """What the cell builder needs from one straightened page."""
+
+    gray: np.ndarray
+    ink: np.ndarray  # text ink, rulings removed
+    tf: PageTransform
+    recognizer: Recognizer | None
+    min_score: float
+    read: list[tuple[float, float, float, float]]  # the detector's text-line boxes
+
+
+def _table_model(
+    geom: TableGeom, chars: list[OcrChar], page_no: int, t_index: int, pg: _Page
+) -> tuple[Table, set[int]]:
+    """The ``Table`` with cell texts, and the indices of the characters it took."""
+    taken: set[int] = set()
+    cells: list[Cell] = []
+    for r0, c0, r1, c1 in geom.cells:
+        x0, y0, x1, y1 = geom.xs[c0], geom.ys[r0], geom.xs[c1 + 1], geom.ys[r1 + 1]
+        mine = [i for i, ch in enumerate(chars) if x0 <= ch.cx < x1 and y0 <= ch.cy < y1]
+        taken.update(mine)
+        inside = [chars[i] for i in mine]
+        inside = as_dash(pg.ink, (x0, y0, x1, y1), inside, pg.tf.scale) or inside
+        inside += second_chance(
+            pg.gray,
+            pg.ink,
+            (x0, y0, x1, y1),
+            inside,
+            pg.read,
+            pg.tf.scale,
+            pg.recognizer,
+            pg.min_score,
+        )
+        lines = assemble_chars(inside)
+        cells.append(
+            Cell(
+                id=f"p{page_no}.t{t_index}.r{r0 + 1}.c{c0 + 1}",
+                page=page_no,
+                table=t_index,
+                row=r0 + 1,
+                col=c0 + 1,
+                row_span=r1 - r0 + 1,
+                col_span=c1 - c0 + 1,
+                bbox=pg.tf.box_to_pdf(x0, y0, x1, y1),
+                text="".join(lines).strip(),
+                lines=lines,
+                confidence=text_confidence(inside) if lines else None,
+            )
+        )
+    cells.sort(key=lambda c: (c.row, c.col))
+    table = Table(
+        id=f"p{page_no}.t{t_index}",
+        page=page_no,
+        index=t_index,
+        bbox=pg.tf.box_to_pdf(*geom.bbox),
+        n_rows=len(geom.ys) - 1,
+        n_cols=len(geom.xs) - 1,
+        cells=cells,
+    )
+    return table, taken
+
+
+def grid_from_ocr(
+    gray: np.ndarray,
+    tf: PageTransform,
+    ocr_lines: list[OcrLine],
+    page_no: int,
+    size: tuple[float, float],
+    recognizer: Recognizer | None = None,
+    min_score: float = 0.3,
+) -> PageGrid:
+    """The page's grid from its straightened image and its OCR lines (pixels).
+
+    ``size``: the PDF page's width and height in points. ``recognizer`` reads the ink the
+    detector left out (``scan_text.second_chance``); without one only dashes are added.
+    """
+    chars = [ch for ln in ocr_lines for ch in ln.chars if ch.text.strip()]
+    hs, vs, rulings = find_rulings(gray, tf.scale)
+    read = [(ln.x0, ln.y0, ln.x1, ln.y1) for ln in ocr_lines]
+    pg = _Page(gray, text_ink(gray, rulings, tf.scale), tf, recognizer, min_score, read)
+    geoms: list[TableGeom] = []
+    for gh, gv in group_tables(hs, vs, tf.scale):
+        g = build_table(gh, gv, chars, tf.scale)
+        if g is not None and len(g.cells) >= 2:
+            geoms.append(g)
+    if not geoms:
+        g = text_aligned_table(ocr_lines, tf.scale)
+        if g is not None:
+            geoms.append(g)
+    geoms.sort(key=lambda g: (round(g.ys[0] / (10 * tf.scale)), g.xs[0]))
+    grid = PageGrid(
+        number=page_no, width=size[0], height=size[1], has_text_layer=False, ocr_used=True
+    )
+    taken: set[int] = set()
+    for k, g in enumerate(geoms, start=1):
+        table, got = _table_model(g, chars, page_no, k, pg)
+        grid.tables.append(table)
+        taken |= got
+    # Text outside every table, one TextLine per OCR line (its untaken characters), its
+    # box shrunk to the ink (detector boxes are padded and would reach into the table).
+    index = {id(ch): i for i, ch in enumerate(chars)}
+    k = 0
+    for ln in sorted(ocr_lines, key=lambda ln: ((ln.y0 + ln.y1) / 2, ln.x0)):
+        rest = [ch for ch in ln.chars if id(ch) in index and index[id(ch)] not in taken]
+        text = "".join(assemble_chars(rest))
+        if not text:
+            continue
+        k += 1
+        box = tighten(
+            pg.ink,
+            min(c.x0 for c in rest),
+            min(c.y0 for c in rest),
+            max(c.x1 for c in rest),
+            max(c.y1 for c in rest),
+        )
+        grid.lines.append(
+            TextLine(
+                id=f"p{page_no}.l{k}",
+                page=page_no,
+                bbox=tf.box_to_pdf(*box),
+                text=text,
+                confidence=text_confidence(rest),
+            )
+        )
+    return grid
+
+
+def readability(ocr_lines: list[OcrLine], grid: PageGrid) -> Unreadable | None:
+    """Why the page cannot be used, or None: no text at all, or only noise (no table and
+    a low mean confidence)."""
+    chars = [ch for ln in ocr_lines for ch in ln.chars if ch.text.strip()]
+    if not chars:
+        return Unreadable("OCR found no text (blank or unreadable scan)")
+    mean = sum(c.conf for c in chars) / len(chars)
+    if not grid.tables and mean < 0.6:
+        return Unreadable(f"OCR could not read the page (mean confidence {mean:.2f}, no table)")
+    return None
+
+
+def ocr_page_grid(
+    page: pymupdf.Page, page_no: int, dpi: int, engine: OcrEngine, min_score: float = 0.3
+) -> PageGrid:
+    """A scanned page as a grid. Never raises for a page OCR cannot read: the grid then
+    keeps ``needs_ocr`` and carries a ``pN.err`` line saying why."""
+    size = (page.rect.width, page.rect.height)
+    recognizer: Recognizer | None = engine if hasattr(engine, "recognize") else None  # type: ignore[assignment]
+    bad: Unreadable | None
+    try:
+        gray, tf = prepare_page(page, dpi)
+        ocr_lines = merge_overlapping_lines(gray, engine(gray), recognizer)
+        if recognizer is not None:
+            reread_weak_lines(gray, ocr_lines, recognizer)
+        grid = grid_from_ocr(gray, tf, ocr_lines, page_no, size, recognizer, min_score)
+        bad = readability(ocr_lines, grid)
+    except OcrEngineError as e:
+        bad = Unreadable(str(e))
+    except (cv2.error, ValueError, MemoryError) as e:
+        bad = Unreadable(f"OCR failed ({type(e).__name__}: {e})")
+    if bad is not None:
+        grid = PageGrid(
+            number=page_no,
+            width=size[0],
+            height=size[1],
+            has_text_layer=False,
+            needs_ocr=True,
+            ocr_used=True,
+        )
+        grid.lines.append(
+            TextLine(
+                id=f"p{page_no}.err",
+                page=page_no,
+                bbox=(0, 0, 0, 0),
+                text=f"scanned page unreadable: {bad.reason}",
+            )
+        )
+    return grid
