@@ -209,6 +209,23 @@ def test_ocr_off_skips_scans_naming_the_setting(synthetic: dict[str, Any]) -> No
     assert any("JIXIAO_OCR" in e for e in result.errors)
 
 
+def test_scanned_grid_reaches_the_llm_route(synthetic: dict[str, Any]) -> None:
+    """mode=llm reads the same scanned grid: the model is shown the scanned cells' texts."""
+    import httpx2
+
+    from extractor.llm.asker import Asker
+    from tests.fake_llm import FakeModel
+
+    fake = FakeModel(lambda body: httpx2.Response(400, json={"error": {"message": "refused"}}))
+    asker = Asker(fake.client(), "fake", max_attempts=1, max_reasks=0)
+    result = extract_document(synthetic["scan"], mode="llm", asker=asker, ocr=_fake(synthetic))
+    shown = "\n".join(
+        str(m["content"]) for b in fake.requests for m in b["messages"] if m["role"] == "user"
+    )
+    assert fake.requests and "年初预算数" in shown and "三级指标" in shown
+    assert result.pages_ocr == [1] and result.status.value in ("ok", "partial")
+
+
 # ---------------------------------------------------------------------------------------
 # Pages OCR cannot read
 
