@@ -508,3 +508,14 @@ def test_inline_runner_yields_results_with_the_source_as_path(tmp_path: Path) ->
     assert isinstance(failed, DocumentResult) and failed.status == "failed"
     assert all("/archive/x.zip!bad.pdf" in e for e in failed.errors)
     assert not any("jixiao-" in e for e in failed.errors)  # no temp file names
+
+
+def test_parallel_workers_share_the_cores_for_ocr() -> None:
+    from jixiao.batch.runners import share_cores
+    from jixiao.settings import Settings
+
+    assert share_cores(Settings(ocr_threads=0), 1).ocr_threads == 0  # one process: all cores
+    two = share_cores(Settings(ocr_threads=0), 2).ocr_threads
+    assert two == max(1, (os.cpu_count() or 1) // 2)
+    assert share_cores(Settings(ocr_threads=0), 0).ocr_threads == 1  # Dask: per thread
+    assert share_cores(Settings(ocr_threads=3), 2).ocr_threads == 3  # set by the operator

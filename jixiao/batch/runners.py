@@ -62,6 +62,16 @@ def _context() -> Any:
     return ctx
 
 
+def share_cores(settings: Settings, workers: int) -> Settings:
+    """Settings for one of ``workers`` processes on this machine (0: one per core): unless
+    JIXIAO_OCR_THREADS is set, each OCR engine gets its share of the cores, because engines
+    that each spin on every core slow each other down (benchmarks/README.md, OCR)."""
+    if settings.ocr_threads or workers == 1:
+        return settings
+    share = 1 if workers == 0 else max(1, (os.cpu_count() or 1) // workers)
+    return settings.model_copy(update={"ocr_threads": share})
+
+
 class ProcessRunner:
     """``--workers N``: a pool of N processes on this machine. A worker that dies (out of
     memory, a crash in MuPDF) fails only the documents it had; the pool is rebuilt."""
@@ -78,7 +88,7 @@ class ProcessRunner:
         fn: Callable[..., DocumentResult] = process_task,
     ) -> None:
         self.slots = workers
-        self.settings, self.mode, self.llm_url = settings, mode, llm_url
+        self.settings, self.mode, self.llm_url = share_cores(settings, workers), mode, llm_url
         self.fn = fn  # importable by name in the workers (tests pass one that crashes)
         self._pool: ProcessPoolExecutor | None = None
 
@@ -191,9 +201,11 @@ class DaskRunner:
                 f"no Dask worker joined the scheduler {address or ''} in {wait_for_workers_s:g} s "
                 "(start some: dask worker ADDR --nthreads 1)"
             ) from e
-        self.settings, self.mode, self.llm_url = settings, mode, llm_url
         nthreads = self.client.nthreads()
         self.slots = max(1, sum(nthreads.values()) if nthreads else 1)
+        # Each Dask worker thread runs one document: one OCR thread each, unless set.
+        self.settings = settings if settings.ocr_threads else share_cores(settings, 0)
+        self.mode, self.llm_url = mode, llm_url
 
     def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
         from distributed import as_completed
