@@ -26,12 +26,13 @@ from extractor.ingest.pdf import file_sha256, ingest
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
 from extractor.layout.segment import Segment, segment
+from extractor.llm.merge import fill_missing
 from jixiao import __version__
 from jixiao.errors import ConfigError, InputError
 from jixiao.settings import Settings
 from schemas import SCHEMA_VERSION
 from schemas.findings import Finding, Severity
-from schemas.records import SelfEvaluation, iter_values
+from schemas.records import Record, SelfEvaluation, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
 
 if TYPE_CHECKING:
@@ -58,6 +59,17 @@ def _read(
     scan: ScanCells | None = None,
 ) -> tuple[RecordResult, MapNotes]:
     record, notes = map_segment(seg, label)
+    return _check(record, notes, cells, rules, scan), notes
+
+
+def _check(
+    record: Record,
+    notes: MapNotes,
+    cells: dict[str, str],
+    rules: RuleSet,
+    scan: ScanCells | None = None,
+) -> RecordResult:
+    """Ground and validate one mapped record."""
     if scan is not None:
         repair_ocr_numbers(record, scan)
     findings = ground_record(record, cells, scan.confidence if scan is not None else None)
@@ -65,7 +77,38 @@ def _read(
         findings += low_confidence_findings(record, scan.low_confidence)
     findings += [_mapping_finding(p) for p in notes.problems]
     findings += validate_record(record, rules)
-    return RecordResult(record=record, findings=findings), notes
+    return RecordResult(record=record, findings=findings)
+
+
+def _errors(rr: RecordResult) -> int:
+    return sum(1 for f in rr.findings if f.severity == Severity.ERROR)
+
+
+def _hybrid(
+    old: tuple[RecordResult, MapNotes],
+    cand: tuple[RecordResult, MapNotes],
+    cells: dict[str, str],
+    rules: RuleSet,
+    scan: ScanCells | None,
+) -> tuple[RecordResult, MapNotes] | None:
+    """The layout reading with its empty fields filled from the model's reading, kept only
+    when it adds values and no error finding (None otherwise)."""
+    record, filled = fill_missing(old[0].record, cand[0].record)
+    if not filled:
+        return None
+    notes = MapNotes(problems=[p for p in old[1].problems if not _resolved(p, record)])
+    merged = (_check(record, notes, cells, rules, scan), notes)
+    if _errors(merged[0]) > _errors(old[0]) or _quality(*merged) <= _quality(*old):
+        return None
+    return merged
+
+
+def _resolved(problem: str, record: Record) -> bool:
+    if "项目名称" in problem:
+        return bool(record.project_name.text)
+    if "indicator" in problem:
+        return bool(record.indicators)
+    return False
 
 
 def _quality(rr: RecordResult, notes: MapNotes) -> int:
@@ -168,8 +211,9 @@ def extract_document(
                 except Exception:
                     continue
                 old = outcomes[i]
-                if old is not None and _quality(*cand) > _quality(*old):
-                    outcomes[i] = cand
+                merged = _hybrid(old, cand, cells, rules, scan) if old is not None else None
+                if merged is not None:
+                    outcomes[i] = merged
                     helped.add(i)
     for i, o in enumerate(outcomes):
         if o is None:
@@ -218,14 +262,14 @@ def _model_labeler(
 ) -> Labeler:
     from extractor.llm.asker import LLMError
     from extractor.llm.questions import ModelLabeler
-    from extractor.llm.route import ask_labels, candidate_texts
+    from extractor.llm.route import ask_labels, candidate_rows, forms_of
 
-    texts = candidate_texts(segments, unknown_only=fallback is not None)
+    rows = candidate_rows(segments, unknown_only=fallback is not None)
     pages = sorted({p for s in segments for p in s.pages})
     labels: dict[str, dict[str, str]] = {}
-    if texts:
+    if rows:
         try:
-            labels = ask_labels(asker, texts, pdf_sha256, pages, SCHEMA_VERSION)
+            labels = ask_labels(asker, rows, pdf_sha256, pages, SCHEMA_VERSION, forms_of(segments))
         except LLMError as e:
             result.errors.append(str(e))
     return ModelLabeler(labels, fallback=fallback)

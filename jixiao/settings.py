@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "qwen2.5-coder-1.5b-instruct"
     llm_api_key: str = "not-needed"
-    llm_timeout_s: float = Field(300.0, gt=0)
+    # A llama.cpp server answers one request at a time and keeps working on a request whose
+    # client gave up: a timeout shorter than a slow answer only queues a duplicate behind it.
+    llm_timeout_s: float = Field(900.0, gt=0)
     llm_max_reasks: int = Field(2, ge=0, le=5)
     llm_max_attempts: int = Field(4, ge=1, le=10)
     llm_backoff_max_s: float = Field(20.0, gt=0)

@@ -77,11 +77,18 @@ class FakeModel:
         )
 
 
+def keys_of(body: dict[str, Any]) -> dict[str, str]:
+    """The keyed texts shown to the model: key (``t1`` …) -> text."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    out: dict[str, str] = {}
+    for row in re.findall(r"^- (.+)$", user, re.M):
+        for cell in row.split(" | "):
+            m = re.match(r"(t\d+) (.+)$", cell)
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out
+
+
 def texts_of(body: dict[str, Any]) -> list[str]:
     """The texts shown to the model, in order."""
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    return [t.strip() for t in re.findall(r"^- (.+)$", user, re.M)]
-
-
-def group_of(body: dict[str, Any]) -> str:
-    return body["tools"][0]["function"]["name"].removeprefix("LabelAnswer_")
+    return list(keys_of(body).values())

@@ -92,6 +92,7 @@ class Asker:
         context: dict[str, Any],
         key_parts: dict[str, Any],
         prompt_version: str,
+        max_tokens: int | None = None,
     ) -> BaseModel:
         """One question. Raises ``LLMError`` when no valid answer could be had."""
         self.ledger.questions += 1
@@ -111,7 +112,7 @@ class Asker:
                 return response_model.model_validate(hit, context=context)
         t0 = time.perf_counter()
         try:
-            answer = self._call(response_model, messages, context)
+            answer = self._call(response_model, messages, context, max_tokens or self.max_tokens)
         except Exception as e:
             self.ledger.failed_questions += 1
             raise LLMError(
@@ -128,6 +129,7 @@ class Asker:
         response_model: type[BaseModel],
         messages: list[dict[str, str]],
         context: dict[str, Any],
+        max_tokens: int,
     ) -> BaseModel:
         retrying = Retrying(
             retry=retry_if_exception(_is_transport),
@@ -145,7 +147,7 @@ class Asker:
                     max_retries=self.max_reasks,
                     context=context,
                     temperature=0,
-                    max_tokens=self.max_tokens,
+                    max_tokens=max_tokens,
                 )
                 return result
         raise AssertionError("unreachable")  # pragma: no cover

@@ -16,48 +16,77 @@ from extractor.layout.mapper import detect_form
 from extractor.layout.segment import Segment
 from extractor.llm.asker import Asker
 from extractor.llm.questions import (
-    GROUPS,
-    answer_model,
     field_help,
-    fields_for,
     is_candidate,
-    labels_from_answer,
-    listed,
+    keyed_rows,
+    kinds_model,
+    labels_from_kinds,
 )
 from prompts import load
 from schemas.numbers import normalise_text
 
-PROMPT = load("label_fields", 2)
-# Texts per question. One question per group when they fit: a later chunk with few real
-# labels in it invites a small model to call values labels. n_ctx 8192 holds 120 texts.
-CHUNK = 120
+PROMPT = load("text_kinds", 1)
+# Texts per question (whole rows). Each answer entry ("t12": "value", ) is ~7 tokens; on
+# 2 CPU cores the 1.5B model writes ~10 tokens/s: 60 texts take about a minute.
+CHUNK = 60
+TOKENS_PER_TEXT = 10
 HEAD_ROWS = 14
 TAIL_ROWS = 3
 
 
-def candidate_texts(
+Shown = tuple[str, bool]  # a cell's text, and whether the model is asked about it
+
+
+def candidate_rows(
     segments: Iterable[Segment],
     *,
     unknown_only: bool = False,
     head_rows: int = HEAD_ROWS,
     tail_rows: int = TAIL_ROWS,
-) -> list[str]:
-    """Short texts that could be labels, once each, from where labels are printed: the head
-    of each record (project fields, funds, goals and indicator headers) and its last rows
-    (总分, 评分等级). Indicator bodies are not shown: that keeps prompts small."""
+) -> list[list[Shown]]:
+    """Short texts that could be labels, by the table row they are printed in, from where
+    labels are printed: the head of each record (project fields, funds, goals, indicator
+    headers) and its last rows (总分, 评分等级); indicator bodies are not shown, which keeps
+    prompts small. Each text is asked about once (its first time); a row is shown when it
+    has a text to ask about, with its other texts as context, so the model sees a value
+    beside its label even when the label was asked about in an earlier record. With
+    ``unknown_only``, texts the regex patterns already know are context, never asked."""
     seen: set[str] = set()
-    out: list[str] = []
+    out: list[list[Shown]] = []
     for seg in segments:
         rows = seg.rows[:head_rows] + seg.rows[max(head_rows, len(seg.rows) - tail_rows) :]
         for row in rows:
+            shown: list[Shown] = []
             for c in row.cells:
+                if not is_candidate(c.text):
+                    continue
                 key = normalise_text(c.text)
-                if key in seen or not is_candidate(c.text):
-                    continue
+                ask = key not in seen and not (
+                    unknown_only and any(regex_labeler(c.text, cat) for cat in PATTERNS)
+                )
                 seen.add(key)
-                if unknown_only and any(regex_labeler(c.text, cat) for cat in PATTERNS):
-                    continue
-                out.append(c.text.strip())
+                shown.append((c.text.strip(), ask))
+            if any(ask for _, ask in shown):
+                out.append(shown)
+    return out
+
+
+def asked(rows: list[list[Shown]]) -> list[str]:
+    """The texts the model is asked about, in order (key ``t1`` is the first)."""
+    return [t for row in rows for t, ask in row if ask]
+
+
+def chunks(rows: list[list[Shown]], size: int = CHUNK) -> list[list[list[Shown]]]:
+    """Whole rows, at most ``size`` asked texts per question (a longer row is alone)."""
+    out: list[list[list[Shown]]] = []
+    n = size
+    for row in rows:
+        k = sum(1 for _, ask in row if ask)
+        if n + k > size:
+            out.append([])
+            n = 0
+        out[-1].append(row)
+        n += k
     return out
 
 
@@ -68,32 +97,25 @@ def forms_of(segments: Iterable[Segment]) -> set[str]:
 
 def ask_labels(
     asker: Asker,
-    texts: list[str],
+    rows: list[list[Shown]],
     pdf_sha256: str,
     pages: list[int],
     schema_version: str,
     forms: set[str] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Ask each question group about ``texts``; canonical text -> {category: field}.
-    ``forms`` limits the questions to the fields those form types print."""
+    """Ask what each text of ``rows`` is, a chunk of whole rows per question; canonical text
+    -> {category: field}. ``forms`` limits the fields offered to those the forms print."""
     labels: dict[str, dict[str, str]] = {}
-    for group in GROUPS:
-        if not fields_for(group, forms):
-            continue
-        for start in range(0, len(texts), CHUNK):
-            chunk = texts[start : start + CHUNK]
-            messages = PROMPT.render(field_help=field_help(group, forms), texts=listed(chunk))
-            answer = asker.ask(
-                answer_model(group, chunk, forms),
-                messages,
-                context={"texts": chunk},
-                key_parts={
-                    "pdf_sha256": pdf_sha256,
-                    "pages": pages,
-                    "schema_version": schema_version,
-                },
-                prompt_version=PROMPT.version,
-            )
-            for key, cats in labels_from_answer(group, answer).items():  # type: ignore[arg-type]
-                labels.setdefault(key, {}).update(cats)
+    for part in chunks(rows):
+        texts = asked(part)
+        answer = asker.ask(
+            kinds_model(len(texts), forms),
+            PROMPT.render(field_help=field_help(forms), texts=keyed_rows(part)),
+            context={"texts": texts},
+            key_parts={"pdf_sha256": pdf_sha256, "pages": pages, "schema_version": schema_version},
+            prompt_version=PROMPT.version,
+            max_tokens=TOKENS_PER_TEXT * len(texts) + 64,
+        )
+        for key, cats in labels_from_kinds(answer, texts).items():  # type: ignore[arg-type]
+            labels.setdefault(key, {}).update(cats)
     return labels
