@@ -42,3 +42,13 @@ def test_indicator_rows_only_when_layout_found_none_or_the_same_rows() -> None:
 def test_another_form_type_contributes_nothing() -> None:
     merged, n = fill_missing(SelfEvaluation(), TargetDeclaration(project_name=_v("x项目", "c")))
     assert n == 0 and merged.project_name.text is None
+
+
+def test_a_field_layout_found_empty_stays_empty() -> None:
+    """An empty cell under the 偏差原因 header is the printed answer, not a gap."""
+    layout = SelfEvaluation(
+        indicators=[SelfEvalIndicator(deviation_reason=Value(prov=Provenance(cell_ids=["c9"])))]
+    )
+    model = SelfEvaluation(indicators=[SelfEvalIndicator(deviation_reason=_v("达成指标", "c7"))])
+    merged, n = fill_missing(layout, model)
+    assert n == 0 and merged.indicators[0].deviation_reason.text is None
