@@ -18,8 +18,8 @@ ones *invented*.
 Field accuracy. Each group counts field cells; ``accuracy = correct / total``:
 
 - ``header``, ``goals``, ``funds``, ``totals``: one cell per field the expected record's
-  form type defines (see the ``*_FIELDS`` constants), for every expected record. Fields of a
-  missed record count as wrong. Invented records add nothing here (they are counted in
+  form type defines (the field lists of ``schemas.fields``), for every expected record. Fields
+  of a missed record count as wrong. Invented records add nothing here (they are counted in
   ``invented`` and fail the bar on invented records).
 - ``indicators``: within a matched record, rows are aligned in order (names compared after
   normalisation with ``difflib``; other fields break ties), so one missing row does not
@@ -72,6 +72,20 @@ from evals.models import (
     Variant,
     VariantChoice,
 )
+from schemas.fields import (
+    FUND_COLUMNS,
+    FUND_ROWS,
+    HEADER_FIELDS,
+    SELF_EVALUATION,
+    SELF_GOAL_FIELDS,
+    SELF_INDICATOR_FIELDS,
+    TARGET_DECLARATION,
+    TARGET_FUND_KEYS,
+    TARGET_GOAL_FIELDS,
+    TARGET_HEADER_EXTRA,
+    TARGET_INDICATOR_FIELDS,
+    TOTALS_FIELDS,
+)
 from schemas.numbers import normalise_text, parse_decimal
 
 __all__ = [
@@ -100,45 +114,6 @@ __all__ = [
     "scalar_fields",
     "values_equal",
 ]
-
-SELF_EVALUATION = "self_evaluation"
-TARGET_DECLARATION = "target_declaration"
-
-HEADER_FIELDS = (
-    "form_type",
-    "year",
-    "project_name",
-    "department",
-    "implementing_unit",
-    "money_unit",
-    "project_leader",
-    "contact_phone",
-)
-TARGET_HEADER_EXTRA = ("project_nature", "project_category", "plan_start", "plan_end")
-SELF_GOAL_FIELDS = ("goal_expected", "goal_actual")
-TARGET_GOAL_FIELDS = ("goal_overall", "goal_annual")
-SELF_FUND_ROWS = ("total", "current_year", "carryover", "other")
-SELF_FUND_COLUMNS = (
-    "initial_budget",
-    "full_year_budget",
-    "executed",
-    "weight",
-    "execution_rate",
-    "score",
-)
-TARGET_FUND_KEYS = ("total", "annual_request", "fiscal", "current_year", "carryover", "other")
-TOTALS_FIELDS = ("total_weight", "total_score", "grade")
-SELF_INDICATOR_FIELDS = (
-    "level1",
-    "level2",
-    "name",
-    "target",
-    "actual",
-    "weight",
-    "score",
-    "deviation_reason",
-)
-TARGET_INDICATOR_FIELDS = ("level1", "level2", "name", "target")
 
 RECORD_MATCH_THRESHOLD = 0.6
 INDICATOR_MATCH_THRESHOLD = 0.4
@@ -243,7 +218,7 @@ def scalar_fields(form_type: str) -> list[tuple[str, str]]:
         out += [("funds", f"funds.{k}") for k in TARGET_FUND_KEYS]
     else:
         out += [("goals", f) for f in SELF_GOAL_FIELDS]
-        out += [("funds", f"funds.{r}.{c}") for r in SELF_FUND_ROWS for c in SELF_FUND_COLUMNS]
+        out += [("funds", f"funds.{r}.{c}") for r in FUND_ROWS for c in FUND_COLUMNS]
         out += [("totals", f) for f in TOTALS_FIELDS]
     return out
 

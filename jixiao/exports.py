@@ -37,34 +37,28 @@ from sqlalchemy import Select, select
 from jixiao.store import Document, RecordRow, Store, job_counts
 from jixiao.store.repo import _batch_documents
 from jixiao.summary import EXPORT_SCHEMA_VERSION, Summary, summary_chart, summary_markdown
+from schemas.fields import (
+    FUND_COLUMNS,
+    FUND_ROWS,
+    HEADER_TEXT_FIELDS,
+    SELF_GOAL_FIELDS,
+    SELF_INDICATOR_FIELDS,
+    TARGET_FUND_KEYS,
+    TARGET_GOAL_FIELDS,
+    TARGET_HEADER_EXTRA,
+    TOTALS_FIELDS,
+)
 
 SCHEMA_KEY = b"jixiao.schema_version"
 
-_FUND_ROWS = ("total", "current_year", "carryover", "other")
-_FUND_COLS = (
-    "initial_budget",
-    "full_year_budget",
-    "executed",
-    "weight",
-    "execution_rate",
-    "score",
-)
-_DECL_FUNDS = ("total", "annual_request", "fiscal", "current_year", "carryover", "other")
+# Header columns written as stored; the other text fields of both forms go through ``_s``.
+_IDENTITY = ("project_name", "department", "implementing_unit")
 _TEXT = (
-    "money_unit",
-    "project_leader",
-    "contact_phone",
-    "project_nature",
-    "project_category",
-    "plan_start",
-    "plan_end",
-    "goal_expected",
-    "goal_actual",
-    "goal_overall",
-    "goal_annual",
-    "total_weight",
-    "total_score",
-    "grade",
+    *(name for name in HEADER_TEXT_FIELDS if name not in _IDENTITY),
+    *TARGET_HEADER_EXTRA,
+    *SELF_GOAL_FIELDS,
+    *TARGET_GOAL_FIELDS,
+    *TOTALS_FIELDS,
 )
 
 # (column, parquet type): "int" or "str"
@@ -78,12 +72,10 @@ RECORD_COLUMNS: list[tuple[str, str]] = [
     ("document_status", "str"),
     ("form_type", "str"),
     ("year", "int"),
-    ("project_name", "str"),
-    ("department", "str"),
-    ("implementing_unit", "str"),
+    *[(name, "str") for name in _IDENTITY],
     *[(name, "str") for name in _TEXT],
-    *[(f"funds_{r}_{c}", "str") for r in _FUND_ROWS for c in _FUND_COLS],
-    *[(f"funds_{k}", "str") for k in _DECL_FUNDS],
+    *[(f"funds_{r}_{c}", "str") for r in FUND_ROWS for c in FUND_COLUMNS],
+    *[(f"funds_{k}", "str") for k in TARGET_FUND_KEYS],
     ("pages", "str"),
     ("n_indicators", "int"),
     ("n_errors", "int"),
@@ -101,19 +93,7 @@ INDICATOR_COLUMNS: list[tuple[str, str]] = [
     ("form_type", "str"),
     ("project_name", "str"),
     ("department", "str"),
-    *[
-        (k, "str")
-        for k in (
-            "level1",
-            "level2",
-            "name",
-            "target",
-            "actual",
-            "weight",
-            "score",
-            "deviation_reason",
-        )
-    ],
+    *[(k, "str") for k in SELF_INDICATOR_FIELDS],
 ]
 FINDING_COLUMNS: list[tuple[str, str]] = [
     ("schema_version", "str"),
@@ -173,32 +153,43 @@ def _export_query() -> Select[Any]:
     ).join(Document, RecordRow.document_id == Document.id)
 
 
-def flatten(row: Any) -> dict[str, Any]:
-    """One ``records`` row of the exports, from a row of ``_export_query``."""
-    doc = row
-    d = row.data
-    out: dict[str, Any] = {
+def _record_ids(row: Any) -> dict[str, Any]:
+    """The columns that start every table's row: schema version and the record's ids."""
+    return {
         "schema_version": EXPORT_SCHEMA_VERSION,
         "record_id": row.id,
         "document_id": row.document_id,
         "ordinal": row.ordinal,
-        "source": doc.path,
-        "sha256": doc.sha256,
-        "document_status": doc.status,
+    }
+
+
+def _record_source(row: Any) -> dict[str, Any]:
+    """``_record_ids`` and the record's document: path, sha256, status."""
+    return {
+        **_record_ids(row),
+        "source": row.path,
+        "sha256": row.sha256,
+        "document_status": row.status,
+    }
+
+
+def flatten(row: Any) -> dict[str, Any]:
+    """One ``records`` row of the exports, from a row of ``_export_query``."""
+    d = row.data
+    out: dict[str, Any] = {
+        **_record_source(row),
         "form_type": d.get("form_type"),
         "year": d["year"] if isinstance(d.get("year"), int) else None,
-        "project_name": d.get("project_name"),
-        "department": d.get("department"),
-        "implementing_unit": d.get("implementing_unit"),
+        **{name: d.get(name) for name in _IDENTITY},
     }
     for name in _TEXT:
         out[name] = _s(d.get(name))
     funds = d.get("funds") or {}
-    for r in _FUND_ROWS:
+    for r in FUND_ROWS:
         sub = funds.get(r)
-        for c in _FUND_COLS:
+        for c in FUND_COLUMNS:
             out[f"funds_{r}_{c}"] = _s(sub.get(c)) if isinstance(sub, dict) else None
-    for k in _DECL_FUNDS:
+    for k in TARGET_FUND_KEYS:
         v = funds.get(k)
         out[f"funds_{k}"] = None if isinstance(v, dict) else _s(v)
     out["pages"] = ";".join(str(p) for p in d.get("pages") or [])
@@ -215,10 +206,7 @@ def indicator_rows(row: Any) -> Iterator[dict[str, Any]]:
     d = row.data
     for i, ind in enumerate(d.get("indicators") or []):
         out: dict[str, Any] = {
-            "schema_version": EXPORT_SCHEMA_VERSION,
-            "record_id": row.id,
-            "document_id": row.document_id,
-            "ordinal": row.ordinal,
+            **_record_ids(row),
             "indicator": i,
             "form_type": d.get("form_type"),
             "project_name": d.get("project_name"),
@@ -233,10 +221,7 @@ def finding_rows(row: Any) -> Iterator[dict[str, Any]]:
     d = row.data
     for f in d.get("findings") or []:
         out: dict[str, Any] = {
-            "schema_version": EXPORT_SCHEMA_VERSION,
-            "record_id": row.id,
-            "document_id": row.document_id,
-            "ordinal": row.ordinal,
+            **_record_ids(row),
             "project_name": d.get("project_name"),
             "department": d.get("department"),
         }
@@ -375,17 +360,10 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
                 summary.pages[status] += pages or 0
             rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
             for row in s.execute(rq.execution_options(yield_per=50)):
-                doc = row
                 summary.add(row)
                 flat = flatten(row)
                 line = {
-                    "schema_version": EXPORT_SCHEMA_VERSION,
-                    "record_id": row.id,
-                    "document_id": row.document_id,
-                    "ordinal": row.ordinal,
-                    "source": doc.path,
-                    "sha256": doc.sha256,
-                    "document_status": doc.status,
+                    **_record_source(row),
                     "review_status": row.review_status,
                     "version": row.version,
                     "record": row.data,

@@ -11,6 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from schemas.fields import (
+    HEADER_TEXT_FIELDS,
+    SELF_EVALUATION,
+    SELF_GOAL_FIELDS,
+    TARGET_GOAL_FIELDS,
+    TARGET_HEADER_EXTRA,
+    TOTALS_FIELDS,
+)
 from schemas.findings import Finding
 from schemas.records import (
     FundRow,
@@ -25,15 +33,6 @@ from schemas.records import (
 from schemas.values import Value
 
 Record = SelfEvaluation | TargetDeclaration
-
-_COMMON = (
-    "project_name",
-    "department",
-    "implementing_unit",
-    "money_unit",
-    "project_leader",
-    "contact_phone",
-)
 
 
 def _text(v: Value) -> str | None:
@@ -51,6 +50,10 @@ def _dump_model(m: BaseModel) -> dict[str, Any]:
     return out
 
 
+def _texts(record: Record, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: _text(getattr(record, name)) for name in names}
+
+
 def _year(v: Value) -> int | str | None:
     t = _text(v)
     if t is None:
@@ -65,22 +68,16 @@ def to_golden(
     with_provenance: bool = True,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"form_type": record.form_type, "year": _year(record.year)}
-    for name in _COMMON:
-        out[name] = _text(getattr(record, name))
+    out.update(_texts(record, HEADER_TEXT_FIELDS))
     if isinstance(record, SelfEvaluation):
         out["funds"] = _dump_model(record.funds)
-        out["goal_expected"] = _text(record.goal_expected)
-        out["goal_actual"] = _text(record.goal_actual)
+        out.update(_texts(record, SELF_GOAL_FIELDS))
         out["indicators"] = [_dump_model(i) for i in record.indicators]
-        out["total_weight"] = _text(record.total_weight)
-        out["total_score"] = _text(record.total_score)
-        out["grade"] = _text(record.grade)
+        out.update(_texts(record, TOTALS_FIELDS))
     else:
-        for name in ("project_nature", "project_category", "plan_start", "plan_end"):
-            out[name] = _text(getattr(record, name))
+        out.update(_texts(record, TARGET_HEADER_EXTRA))
         out["funds"] = _dump_model(record.funds)
-        out["goal_overall"] = _text(record.goal_overall)
-        out["goal_annual"] = _text(record.goal_annual)
+        out.update(_texts(record, TARGET_GOAL_FIELDS))
         out["indicators"] = [_dump_model(i) for i in record.indicators]
     out["pages"] = list(record.pages)
     if findings is not None:
@@ -105,31 +102,25 @@ def _load_model(cls: type[BaseModel], d: dict[str, Any] | None) -> Any:
     return cls(**{k: _val(d.get(k)) for k in cls.model_fields})
 
 
+def _vals(d: dict[str, Any], *names: str) -> dict[str, Value]:
+    return {name: _val(d.get(name)) for name in names}
+
+
 def from_golden(d: dict[str, Any]) -> Record:
-    common = {name: _val(d.get(name)) for name in _COMMON}
-    common["year"] = _val(d.get("year"))
-    if d["form_type"] == "self_evaluation":
+    common = _vals(d, *HEADER_TEXT_FIELDS, "year")
+    if d["form_type"] == SELF_EVALUATION:
         funds = d.get("funds") or {}
         return SelfEvaluation(
             **common,
+            **_vals(d, *SELF_GOAL_FIELDS, *TOTALS_FIELDS),
             funds=SelfEvalFunds(
                 **{k: _load_model(FundRow, funds.get(k)) for k in SelfEvalFunds.model_fields}
             ),
-            goal_expected=_val(d.get("goal_expected")),
-            goal_actual=_val(d.get("goal_actual")),
             indicators=[_load_model(SelfEvalIndicator, i) for i in d.get("indicators") or []],
-            total_weight=_val(d.get("total_weight")),
-            total_score=_val(d.get("total_score")),
-            grade=_val(d.get("grade")),
         )
     return TargetDeclaration(
         **common,
-        project_nature=_val(d.get("project_nature")),
-        project_category=_val(d.get("project_category")),
-        plan_start=_val(d.get("plan_start")),
-        plan_end=_val(d.get("plan_end")),
+        **_vals(d, *TARGET_HEADER_EXTRA, *TARGET_GOAL_FIELDS),
         funds=_load_model(TargetDeclFunds, d.get("funds")),
-        goal_overall=_val(d.get("goal_overall")),
-        goal_annual=_val(d.get("goal_annual")),
         indicators=[_load_model(TargetIndicator, i) for i in d.get("indicators") or []],
     )

@@ -31,17 +31,11 @@ class FundRow(_Strict):
     score: Value = Field(default_factory=_v)
 
 
-FUND_COLUMNS = tuple(FundRow.model_fields)
-
-
 class SelfEvalFunds(_Strict):
     total: FundRow = Field(default_factory=FundRow)
     current_year: FundRow = Field(default_factory=FundRow)
     carryover: FundRow = Field(default_factory=FundRow)
     other: FundRow = Field(default_factory=FundRow)
-
-
-FUND_ROWS = tuple(SelfEvalFunds.model_fields)
 
 
 class SelfEvalIndicator(_Strict):

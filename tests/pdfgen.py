@@ -29,6 +29,8 @@ from typing import Any
 
 import pymupdf
 
+from schemas.fields import FUND_COLUMNS, FUND_ROWS, TARGET_FUND_KEYS
+
 FONT = "china-s"
 SIZE = 9.0
 _FONT = pymupdf.Font(FONT)
@@ -274,23 +276,12 @@ class Indicator:
     deviation_reason: str | None = None
 
 
-FUND_FIELDS = (
-    "initial_budget",
-    "full_year_budget",
-    "executed",
-    "weight",
-    "execution_rate",
-    "score",
-)
-FUND_ROWS = ("total", "current_year", "carryover", "other")
-
-
 def _named(fields: tuple[str, ...], words: str) -> dict[str, str]:
     return dict(zip(fields, words.split(), strict=True))
 
 
 FUND_ROW_LABELS = _named(FUND_ROWS, "年度资金总额 其中：当年财政拨款 上年结转资金 其他资金")
-FUND_HEADERS = _named(FUND_FIELDS, "年初预算数 全年预算数 全年执行数 分值 执行率 得分")
+FUND_HEADERS = _named(FUND_COLUMNS, "年初预算数 全年预算数 全年执行数 分值 执行率 得分")
 SELF_IND_FIELDS = ("name", "target", "actual", "weight", "score", "deviation_reason")
 DECL_IND_FIELDS = ("name", "target")
 IND_FIELDS = ("level1", "level2", *SELF_IND_FIELDS)
@@ -298,9 +289,8 @@ IND_HEADERS = _named(
     IND_FIELDS, "一级指标 二级指标 三级指标 年度指标值 实际完成值 分值 得分 偏差原因分析及改进措施"
 )
 IND_WIDTHS = dict(zip(IND_FIELDS, (56.0, 60.0, 110.0, 62.0, 62.0, 34.0, 34.0, 90.0), strict=True))
-DECL_FUND_FIELDS = ("total", "annual_request", "fiscal", "current_year", "carryover", "other")
 DECL_FUND_LABELS = _named(
-    DECL_FUND_FIELDS,
+    TARGET_FUND_KEYS,
     "项目资金总额 年度资金申请总额 其中：财政资金 其中：当年财政拨款 上年结转资金 其他资金",
 )
 
@@ -311,7 +301,7 @@ class SelfEval:
     project_name: str
     department: str
     implementing_unit: str
-    funds: dict[str, tuple[str, ...]]  # FUND_ROWS → six values in FUND_FIELDS order
+    funds: dict[str, tuple[str, ...]]  # FUND_ROWS → six values in FUND_COLUMNS order
     goal_expected: str
     goal_actual: str
     indicators: list[Indicator]
@@ -333,7 +323,7 @@ class TargetDecl:
     project_category: str
     plan_start: str
     plan_end: str
-    funds: dict[str, str]  # DECL_FUND_FIELDS → value
+    funds: dict[str, str]  # TARGET_FUND_KEYS → value
     goal_overall: str
     goal_annual: str
     indicators: list[Indicator]
@@ -346,7 +336,7 @@ class TargetDecl:
 class Style:
     title: str | None = None  # default: 财政项目支出绩效自评表 / 财政项目支出绩效目标申报表
     year_line: str = "({year}年度)"
-    fund_order: tuple[str, ...] | None = None  # FUND_FIELDS (or DECL_FUND_FIELDS) order
+    fund_order: tuple[str, ...] | None = None  # FUND_COLUMNS (or TARGET_FUND_KEYS) order
     fund_headers: dict[str, str] = field(default_factory=dict)  # spelling overrides
     ind_order: tuple[str, ...] | None = None  # columns after 一级/二级指标
     ind_headers: dict[str, str] = field(default_factory=dict)
@@ -452,7 +442,7 @@ def self_eval_table(form: SelfEval, style: Style | None = None) -> Table:
     if st.leader_row:
         pairs = [("项目负责人", form.project_leader), ("联系电话", form.contact_phone)]
         rows.append(_kv(pairs, [0, L, 250, 322, W]))
-    order = st.fund_order or FUND_FIELDS
+    order = st.fund_order or FUND_COLUMNS
     heads = {**FUND_HEADERS, **st.fund_headers}
     x_val = L + 92
     step = (W - x_val) / len(order)
@@ -466,7 +456,7 @@ def self_eval_table(form: SelfEval, style: Style | None = None) -> Table:
     places = {"fund_rows": len(rows)}
     labels = {**FUND_ROW_LABELS, **st.fund_row_labels}
     for key in st.fund_rows:
-        vals = dict(zip(FUND_FIELDS, form.funds.get(key, ("",) * 6), strict=True))
+        vals = dict(zip(FUND_COLUMNS, form.funds.get(key, ("",) * 6), strict=True))
         rows.append(Row([Cell(labels[key], L, x_val)] + [Cell(vals[f], *fx[f]) for f in order]))
     places["goals"], places["goal_text"] = len(rows), len(rows) + 1
     rows += _goal_rows("年度\n总体\n目标", "预期目标", "实际完成情况", form.goal_expected,
@@ -516,7 +506,7 @@ def target_decl_table(form: TargetDecl, style: Style | None = None) -> Table:
             [0, L, 240, 320, W],
         )
     )
-    order = list(st.fund_order or DECL_FUND_FIELDS)
+    order = list(st.fund_order or TARGET_FUND_KEYS)
     heads = {**DECL_FUND_LABELS, **st.fund_headers}
     pairs_rows = [order[k : k + 2] for k in range(0, len(order), 2)]
     edges = [L, L + 100, L + 200, L + 330, W]
@@ -567,7 +557,9 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
     }
     if isinstance(form, SelfEval):
         out["funds"] = {
-            key: {f: n(v) for f, v in zip(FUND_FIELDS, form.funds.get(key, ("",) * 6), strict=True)}
+            key: {
+                f: n(v) for f, v in zip(FUND_COLUMNS, form.funds.get(key, ("",) * 6), strict=True)
+            }
             for key in FUND_ROWS
         }
         out["goal_expected"] = form.goal_expected
@@ -579,7 +571,7 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
     else:
         for k in ("project_nature", "project_category", "plan_start", "plan_end"):
             out[k] = getattr(form, k)
-        out["funds"] = {k: n(form.funds.get(k)) for k in DECL_FUND_FIELDS}
+        out["funds"] = {k: n(form.funds.get(k)) for k in TARGET_FUND_KEYS}
         out["goal_overall"] = form.goal_overall
         out["goal_annual"] = form.goal_annual
         fields = DECL_IND_FIELDS

@@ -23,11 +23,8 @@ from evals import (
     report_to_json,
     values_equal,
 )
-from evals.golden import (
-    SELF_INDICATOR_FIELDS,
-    indicator_fields_for,
-    scalar_fields,
-)
+from evals.golden import indicator_fields_for, scalar_fields
+from schemas.fields import SELF_INDICATOR_FIELDS
 
 GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 

@@ -23,47 +23,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.records import FUND_COLUMNS, FUND_ROWS
+from schemas.fields import (
+    FORM_KEYS,
+    FUND_COLUMNS,
+    FUND_ROWS,
+    HEADER_FIELDS,
+    SELF_EVALUATION,
+    TARGET_FUND_KEYS,
+    TARGET_HEADER_EXTRA,
+    TOTALS_FIELDS,
+)
 from ui.fields import get_value, label_of, set_value
-
-FORM_KEYS = {
-    "self_evaluation": (
-        "form_type",
-        "year",
-        "project_name",
-        "department",
-        "implementing_unit",
-        "money_unit",
-        "project_leader",
-        "contact_phone",
-        "funds",
-        "goal_expected",
-        "goal_actual",
-        "indicators",
-        "total_weight",
-        "total_score",
-        "grade",
-    ),
-    "target_declaration": (
-        "form_type",
-        "year",
-        "project_name",
-        "department",
-        "implementing_unit",
-        "money_unit",
-        "project_leader",
-        "contact_phone",
-        "project_nature",
-        "project_category",
-        "plan_start",
-        "plan_end",
-        "funds",
-        "goal_overall",
-        "goal_annual",
-        "indicators",
-    ),
-}
-TD_FUNDS = ("total", "annual_request", "fiscal", "current_year", "carryover", "other")
 
 
 @dataclass
@@ -93,14 +63,7 @@ def _common_columns(
             "record_id": r.record_id,
             "pdf": r.pdf,
             "ordinal": r.ordinal,
-            "form_type": d.get("form_type"),
-            "year": d.get("year"),
-            "project_name": d.get("project_name"),
-            "department": d.get("department"),
-            "implementing_unit": d.get("implementing_unit"),
-            "money_unit": d.get("money_unit"),
-            "project_leader": d.get("project_leader"),
-            "contact_phone": d.get("contact_phone"),
+            **{k: d.get(k) for k in HEADER_FIELDS},
         },
         errors,
         warnings,
@@ -113,16 +76,16 @@ def table_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
     for r in records:
         row, errors, warnings = _common_columns(r)
         d = r.data
-        if d.get("form_type") == "self_evaluation":
+        if d.get("form_type") == SELF_EVALUATION:
             for fr in FUND_ROWS:
                 for col in FUND_COLUMNS:
                     row[f"funds.{fr}.{col}"] = get_value(d, f"funds.{fr}.{col}")
-            for k in ("total_weight", "total_score", "grade"):
+            for k in TOTALS_FIELDS:
                 row[k] = d.get(k)
         else:
-            for k in ("project_nature", "project_category", "plan_start", "plan_end"):
+            for k in TARGET_HEADER_EXTRA:
                 row[k] = d.get(k)
-            for fr in TD_FUNDS:
+            for fr in TARGET_FUND_KEYS:
                 row[f"funds.{fr}"] = get_value(d, f"funds.{fr}")
         row["n_indicators"] = len(d.get("indicators") or [])
         row["n_errors"] = len(errors)

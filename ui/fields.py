@@ -11,6 +11,7 @@ from typing import Any
 
 from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
 from jixiao.store.review import get_value, record_from_data, set_value, value_paths
+from schemas.fields import TOTALS_FIELDS
 
 LOW_CONFIDENCE = 0.8
 # Match statuses that mean "read, but not verbatim from one cell": a clerk should look.
@@ -145,7 +146,7 @@ def section_of(path: str) -> str:
         return head
     if head.startswith("goal_"):
         return "goals"
-    if head in ("total_weight", "total_score", "grade"):
+    if head in TOTALS_FIELDS:
         return "totals"
     return "header"
 

@@ -23,6 +23,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from schemas.fields import FUND_COLUMNS, TARGET_FUND_KEYS
 from schemas.findings import Finding, Severity
 from schemas.grid import DocumentGrid
 from schemas.numbers import parse_decimal, parse_quantity
@@ -55,25 +56,8 @@ _SEPS = "".join(re.escape(k) for k in SEPARATORS)
 _RUN = re.compile(rf"[0-9][0-9{_CONFUSABLE}{_SEPS}.,\s]*[0-9{_CONFUSABLE}]|[0-9]")
 _OPERATOR = re.compile(r"^\s*([=≥≤><》《⩾⩽]|大于等于|小于等于|不低于|不少于|不高于|不超过)?\s*")
 
-# Fields whose whole value is a number (or a dash).
-NUMERIC_LEAVES = frozenset(
-    {
-        "initial_budget",
-        "full_year_budget",
-        "executed",
-        "weight",
-        "execution_rate",
-        "score",
-        "total_weight",
-        "total_score",
-        "total",
-        "annual_request",
-        "fiscal",
-        "current_year",
-        "carryover",
-        "other",
-    }
-)
+# Fields whose whole value is a number (or a dash): every funds cell, the 总分 row.
+NUMERIC_LEAVES = frozenset({*FUND_COLUMNS, "total_weight", "total_score", *TARGET_FUND_KEYS})
 # Fields that start with a number (an operator before it, a unit after it).
 LEADING_NUMBER_LEAVES = frozenset({"target", "actual"})
 

@@ -53,6 +53,7 @@ from extractor.checks.messages import (
     ZH as _ZH,
 )
 from extractor.checks.rules import DEFAULT_RULE_SET, RoundingMode, RuleSet
+from schemas.fields import FUND_ROWS
 from schemas.findings import Finding, Severity
 from schemas.numbers import (
     Quantity,
@@ -62,7 +63,6 @@ from schemas.numbers import (
     unit_of_header,
 )
 from schemas.records import (
-    FUND_ROWS,
     FundRow,
     SelfEvalIndicator,
     SelfEvaluation,
