@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import (
     Select,
@@ -369,42 +369,49 @@ def _batch_documents(batch: str) -> Select[Any]:
     return select(Job.document_id).where(Job.batch == batch, Job.document_id.is_not(None))
 
 
-def _filtered(
-    q: Select[Any],
-    *,
-    document_id: int | None = None,
-    department: str | None = None,
-    form_type: str | None = None,
-    year: int | None = None,
-    grade: str | None = None,
-    review_status: str | Sequence[str] | None = None,
-    finding_code: str | None = None,
-    with_findings: bool | None = None,
-    search: str | None = None,
-    batch: str | None = None,
-    reextracted_differs: bool | None = None,
-) -> Select[Any]:
-    if document_id is not None:
+class RecordFilters(TypedDict, total=False):
+    """The filters of ``list_records`` and ``count_records`` (each optional; a blank one
+    filters nothing)."""
+
+    document_id: int | None
+    department: str | None
+    form_type: str | None
+    year: int | None
+    grade: str | None
+    review_status: str | Sequence[str] | None
+    finding_code: str | None
+    with_findings: bool | None
+    search: str | None
+    batch: str | None
+    reextracted_differs: bool | None
+
+
+def _filtered(q: Select[Any], f: RecordFilters) -> Select[Any]:
+    unknown = f.keys() - RecordFilters.__annotations__.keys()
+    if unknown:
+        raise TypeError(f"unknown record filter(s): {', '.join(sorted(unknown))}")
+    if (document_id := f.get("document_id")) is not None:
         q = q.where(RecordRow.document_id == document_id)
-    if department:
+    if department := f.get("department"):
         q = q.where(RecordRow.department == department)
-    if form_type:
+    if form_type := f.get("form_type"):
         q = q.where(RecordRow.form_type == form_type)
-    if year is not None:
+    if (year := f.get("year")) is not None:
         q = q.where(RecordRow.year == year)
-    if grade:
+    if grade := f.get("grade"):
         q = q.where(RecordRow.grade == grade)
-    if review_status:
+    if review_status := f.get("review_status"):
         states = [review_status] if isinstance(review_status, str) else list(review_status)
         q = q.where(RecordRow.review_status.in_(states))
-    if finding_code:
+    if finding_code := f.get("finding_code"):
         # JSON list of codes serialised as text: ["R1", "R9"] on SQLite and PostgreSQL.
         q = q.where(cast(RecordRow.finding_codes, String).like(f'%"{finding_code}"%'))
+    with_findings = f.get("with_findings")
     if with_findings is True:
         q = q.where((RecordRow.n_errors + RecordRow.n_warnings) > 0)
     elif with_findings is False:
         q = q.where((RecordRow.n_errors + RecordRow.n_warnings) == 0)
-    if search:
+    if search := f.get("search"):
         like = f"%{search}%"
         q = q.where(
             or_(
@@ -413,9 +420,9 @@ def _filtered(
                 RecordRow.implementing_unit.like(like),
             )
         )
-    if batch:
+    if batch := f.get("batch"):
         q = q.where(RecordRow.document_id.in_(_batch_documents(batch)))
-    if reextracted_differs is not None:
+    if (reextracted_differs := f.get("reextracted_differs")) is not None:
         q = q.where(RecordRow.reextracted_differs == reextracted_differs)
     return q
 
@@ -423,19 +430,9 @@ def _filtered(
 def list_records(
     session: Session,
     *,
-    document_id: int | None = None,
-    department: str | None = None,
-    form_type: str | None = None,
-    year: int | None = None,
-    grade: str | None = None,
-    review_status: str | Sequence[str] | None = None,
-    finding_code: str | None = None,
-    with_findings: bool | None = None,
-    search: str | None = None,
-    batch: str | None = None,
-    reextracted_differs: bool | None = None,
     limit: int | None = None,
     offset: int = 0,
+    **filters: Unpack[RecordFilters],
 ) -> list[RecordRow]:
     """Records matching every filter given, in (document, ordinal) order.
 
@@ -444,55 +441,16 @@ def list_records(
     project name, department or implementing unit; ``batch``: records of the documents
     that batch's jobs point at (duplicates included); ``reextracted_differs``: reviewed
     records a newer extraction differs from (True) or not (False)."""
-    q = _filtered(
-        select(RecordRow),
-        document_id=document_id,
-        department=department,
-        form_type=form_type,
-        year=year,
-        grade=grade,
-        review_status=review_status,
-        finding_code=finding_code,
-        with_findings=with_findings,
-        search=search,
-        batch=batch,
-        reextracted_differs=reextracted_differs,
-    )
+    q = _filtered(select(RecordRow), filters)
     q = q.order_by(RecordRow.document_id, RecordRow.ordinal).offset(offset)
     if limit is not None:
         q = q.limit(limit)
     return list(session.scalars(q))
 
 
-def count_records(
-    session: Session,
-    *,
-    document_id: int | None = None,
-    department: str | None = None,
-    form_type: str | None = None,
-    year: int | None = None,
-    grade: str | None = None,
-    review_status: str | Sequence[str] | None = None,
-    finding_code: str | None = None,
-    with_findings: bool | None = None,
-    search: str | None = None,
-    batch: str | None = None,
-    reextracted_differs: bool | None = None,
-) -> int:
-    q = _filtered(
-        select(func.count(RecordRow.id)),
-        document_id=document_id,
-        department=department,
-        form_type=form_type,
-        year=year,
-        grade=grade,
-        review_status=review_status,
-        finding_code=finding_code,
-        with_findings=with_findings,
-        search=search,
-        batch=batch,
-        reextracted_differs=reextracted_differs,
-    )
+def count_records(session: Session, **filters: Unpack[RecordFilters]) -> int:
+    """How many records ``list_records`` would return for the same filters."""
+    q = _filtered(select(func.count(RecordRow.id)), filters)
     return int(session.scalar(q) or 0)
 
 

@@ -80,8 +80,9 @@ class ConflictError(ReviewError):
         )
 
 
-class Correction(Base):
-    __tablename__ = "corrections"
+class _ReviewRow:
+    """The columns both review tables share: the record (and its document and ordinal,
+    which stay when the record row is gone), the note, who and when."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int | None] = mapped_column(
@@ -91,31 +92,25 @@ class Correction(Base):
         ForeignKey("documents.id", ondelete="SET NULL"), index=True
     )
     ordinal: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Correction(_ReviewRow, Base):
+    __tablename__ = "corrections"
+
     field: Mapped[str] = mapped_column(String(200))
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     reason_code: Mapped[str] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
-    reviewer: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     record_version_before: Mapped[int] = mapped_column(Integer)
 
 
-class ReviewEvent(Base):
+class ReviewEvent(_ReviewRow, Base):
     __tablename__ = "review_events"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    record_id: Mapped[int | None] = mapped_column(
-        ForeignKey("records.id", ondelete="SET NULL"), index=True
-    )
-    document_id: Mapped[int | None] = mapped_column(
-        ForeignKey("documents.id", ondelete="SET NULL"), index=True
-    )
-    ordinal: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
-    reviewer: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     record_version_before: Mapped[int | None] = mapped_column(Integer)
 
 
