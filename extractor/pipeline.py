@@ -22,13 +22,14 @@ from extractor.checks.ocr_text import (
 )
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
-from extractor.ingest.pdf import file_sha256, ingest
+from extractor.ingest.pdf import ingest
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
 from extractor.layout.segment import Segment, segment
 from extractor.llm.merge import fill_missing
 from jixiao import __version__
 from jixiao.errors import ConfigError, InputError
+from jixiao.hashing import file_sha256
 from jixiao.settings import Settings
 from schemas import SCHEMA_VERSION
 from schemas.findings import Finding, Severity
@@ -175,7 +176,7 @@ def extract_document(
     result.pages_needing_ocr = [p.number for p in grid.pages if p.needs_ocr]
     for p in grid.pages:
         for ln in p.lines:
-            if ln.id.endswith(".err"):
+            if ln.is_error:
                 result.errors.append(f"page {p.number}: {ln.text}")
     cells = grid.cell_index()
     result.pages_ocr = [p.number for p in grid.pages if p.ocr_used and not p.needs_ocr]

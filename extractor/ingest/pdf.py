@@ -10,7 +10,6 @@ from the page's characters whose centres fall inside the cell's box, line by lin
 from __future__ import annotations
 
 import bisect
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from jixiao.errors import (
     NotAPdfError,
     TooLargeError,
 )
+from jixiao.hashing import file_sha256
 from jixiao.settings import Settings
 from schemas.grid import BBox, Cell, DocumentGrid, PageGrid, Table, TextLine
 
@@ -45,14 +45,6 @@ class _Char:
     x1: float
     base: float
     size: float
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _describe_magic(head: bytes) -> str:
@@ -288,14 +280,7 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
             has_text_layer=False,
             needs_ocr=True,
         )
-        grid.lines.append(
-            TextLine(
-                id=f"p{page_no}.err",
-                page=page_no,
-                bbox=(0, 0, 0, 0),
-                text="text layer unreadable (broken font mapping); the page needs OCR",
-            )
-        )
+        grid.add_error("text layer unreadable (broken font mapping); the page needs OCR")
         return grid
     rect = page.rect
     grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
@@ -364,24 +349,15 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
                 if damage:
                     # MuPDF read past damage (e.g. a content stream that does not inflate):
                     # what the page shows may be incomplete, so say so.
-                    grid.lines.append(
-                        TextLine(
-                            id=f"p{i + 1}.err",
-                            page=i + 1,
-                            bbox=(0, 0, 0, 0),
-                            text="damaged page content ("
-                            + "; ".join(sorted(set(damage))[:3])
-                            + ")",
-                        )
+                    grid.add_error(
+                        "damaged page content (" + "; ".join(sorted(set(damage))[:3]) + ")"
                     )
                 pages.append(grid)
             except InputError:
                 raise
             except Exception as e:  # one broken page must not lose the others
                 pg = PageGrid(number=i + 1, width=0, height=0, has_text_layer=False)
-                pg.lines.append(
-                    TextLine(id=f"p{i + 1}.err", page=i + 1, bbox=(0, 0, 0, 0), text=f"ERROR: {e}")
-                )
+                pg.add_error(f"ERROR: {e}")
                 pages.append(pg)
         return DocumentGrid(
             path=str(path), sha256=file_sha256(path), page_count=doc.page_count, pages=pages

@@ -15,7 +15,6 @@ with a cap and refused if it turns out larger.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import zipfile
@@ -25,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from jixiao.errors import InputError
+from jixiao.hashing import file_sha256, sha256_bytes
 from jixiao.settings import Settings
 
 MB = 1024 * 1024
@@ -329,15 +329,3 @@ def read_source(source: str, settings: Settings | None = None) -> bytes:
     from jixiao.settings import load_settings
 
     return read_found(found_from_source(source), settings or load_settings())
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jixiao.hashing import file_sha256
 from jixiao.output import golden_document
 from jixiao.store.engine import StoreError
 from jixiao.store.models import Document, Job, RecordRow, ReviewStatus, utcnow
@@ -109,8 +110,6 @@ def _sha_of(result: DocumentResult, sha256: str | None) -> str:
         return result.sha256
     p = Path(result.path)
     if p.is_file():
-        from extractor.ingest.pdf import file_sha256
-
         return file_sha256(p)
     raise StoreError(f"{result.path}: no sha256 to store the result under (pass sha256=)")
 
