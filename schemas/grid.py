@@ -72,6 +72,11 @@ class TextLine(BaseModel):
     text: str
     confidence: float | None = None
 
+    @property
+    def is_error(self) -> bool:
+        """A note of ``PageGrid.add_error``: the page, or part of it, could not be read."""
+        return self.id.endswith(".err")
+
 
 class PageGrid(BaseModel):
     number: int
@@ -82,6 +87,13 @@ class PageGrid(BaseModel):
     has_text_layer: bool = True
     needs_ocr: bool = False
     ocr_used: bool = False
+
+    def add_error(self, text: str) -> None:
+        """Note why the page, or part of it, could not be read: a text line ``p{n}.err``
+        that segmentation treats as an unreadable page and the pipeline reports."""
+        self.lines.append(
+            TextLine(id=f"p{self.number}.err", page=self.number, bbox=(0, 0, 0, 0), text=text)
+        )
 
 
 class DocumentGrid(BaseModel):

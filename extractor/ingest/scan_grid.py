@@ -538,12 +538,5 @@ def ocr_page_grid(
             needs_ocr=True,
             ocr_used=True,
         )
-        grid.lines.append(
-            TextLine(
-                id=f"p{page_no}.err",
-                page=page_no,
-                bbox=(0, 0, 0, 0),
-                text=f"scanned page unreadable: {bad.reason}",
-            )
-        )
+        grid.add_error(f"scanned page unreadable: {bad.reason}")
     return grid

@@ -94,9 +94,7 @@ def _form_hint(text: str) -> str | None:
 
 def _unreadable_pages(doc: DocumentGrid) -> set[int]:
     """Pages whose content could not be read (damaged, or scanned without OCR)."""
-    return {
-        p.number for p in doc.pages if p.needs_ocr or any(ln.id.endswith(".err") for ln in p.lines)
-    }
+    return {p.number for p in doc.pages if p.needs_ocr or any(ln.is_error for ln in p.lines)}
 
 
 def segment(doc: DocumentGrid) -> Segmentation:
