@@ -43,14 +43,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_GOLDEN = REPO.parent / "shared" / "golden"
+from _common import DEFAULT_GOLDEN, REPO, digital_pdfs
 
 
 def sources(golden: Path) -> list[Path]:
-    pdfs = sorted(p for p in golden.glob("*.pdf") if not p.name.endswith(".scan.pdf"))
-    return pdfs + sorted((REPO / "samples").glob("*.pdf"))
+    return digital_pdfs(golden) + sorted((REPO / "samples").glob("*.pdf"))
 
 
 def build_archive(root: Path, pdfs: list[Path], n: int) -> dict[str, int]:

@@ -19,27 +19,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_GOLDEN = REPO.parent / "shared" / "golden"
+from _common import (
+    DEFAULT_GOLDEN,
+    digital_pdfs,
+    machine,
+    measure,
+    peak_rss_mb,
+    repo_on_path,
+    seconds_stats,
+)
+
 TARGET_PAGES_PER_S = 10.0
 TARGET_PEAK_MB = 300.0
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,8 +45,7 @@ def _peak_rss_mb() -> float:
 
 
 def _child_extract(pdfs: list[Path], layout: bool, trace: bool) -> dict[str, Any]:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+    repo_on_path()
     t_import = time.perf_counter()
     from extractor.pipeline import extract_document
     from jixiao.settings import Settings
@@ -56,7 +53,7 @@ def _child_extract(pdfs: list[Path], layout: bool, trace: bool) -> dict[str, Any
     import_seconds = time.perf_counter() - t_import
 
     settings = Settings(table_layout_model=layout)
-    base = _peak_rss_mb()
+    base = peak_rss_mb()
     if trace:
         tracemalloc.start()
     pages = records = 0
@@ -82,20 +79,19 @@ def _child_extract(pdfs: list[Path], layout: bool, trace: bool) -> dict[str, Any
         "seconds_per_document": per_doc,
         "import_seconds": import_seconds,
         "rss_baseline_mb": base,
-        "rss_peak_mb": _peak_rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
         "tracemalloc_peak_mb": py_peak,
     }
 
 
 def _child_tables(pdfs: list[Path], layout: bool) -> dict[str, Any]:
     """``find_tables`` alone, called as ingestion calls it (same virtual closing borders)."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+    repo_on_path()
     import pymupdf
 
     from extractor.ingest.pdf import _closing_lines
 
-    base = _peak_rss_mb()
+    base = peak_rss_mb()
     first = pymupdf.open(pdfs[0])
     t0 = time.perf_counter()  # the first call loads the layout model: timed on its own
     first[0].find_tables(use_layout=layout)
@@ -122,7 +118,7 @@ def _child_tables(pdfs: list[Path], layout: bool) -> dict[str, Any]:
         "tables": tables,
         "cells": cells,
         "rss_baseline_mb": base,
-        "rss_peak_mb": _peak_rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
     }
 
 
@@ -140,31 +136,17 @@ def _child_main(spec: dict[str, Any]) -> None:
 
 
 def _measure(spec: dict[str, Any]) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
-    env["JIXIAO_TABLE_LAYOUT_MODEL"] = "1" if spec["layout"] else "0"
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"measurement {spec['mode']} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return measure(__file__, spec, {"JIXIAO_TABLE_LAYOUT_MODEL": "1" if spec["layout"] else "0"})
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    secs = [r["seconds"] for r in runs]
-    med = statistics.median(secs)
+    stats = seconds_stats(runs)
+    med = stats["seconds_median"]
     pages = runs[0]["pages"]
     out: dict[str, Any] = {
         "runs": len(runs),
         "pages": pages,
-        "seconds_median": med,
-        "seconds_min": min(secs),
-        "seconds_max": max(secs),
+        **stats,
         "pages_per_s": pages / med if med else None,
         "seconds_per_page": med / pages if pages else None,
         "rss_baseline_mb": max(r["rss_baseline_mb"] for r in runs),
@@ -185,21 +167,8 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def _machine() -> dict[str, Any]:
-    import pymupdf
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "pymupdf": pymupdf.VersionBind,
-    }
-
-
 def _golden_pdfs(golden: Path) -> list[Path]:
-    pdfs = sorted(p for p in golden.glob("*.pdf") if not p.name.endswith(".scan.pdf"))
+    pdfs = digital_pdfs(golden)
     if not pdfs:
         raise SystemExit(f"no digital PDFs (*.pdf, not *.scan.pdf) in {golden}")
     return pdfs
@@ -229,17 +198,17 @@ def main(argv: list[str] | None = None) -> None:
     names = [p.name for p in pdfs]
     files = [str(p) for p in pdfs]
     print(f"golden digital PDFs: {len(pdfs)} in {args.golden.resolve()}: {', '.join(names)}")
-    machine = _machine()
+    facts = machine()
     print(
-        f"machine: {machine['platform']}, {machine['cpu_count']} CPUs "
-        f"({machine['affinity_cpus']} usable), Python {machine['python']}, "
-        f"PyMuPDF {machine['pymupdf']}"
+        f"machine: {facts['platform']}, {facts['cpu_count']} CPUs "
+        f"({facts['affinity_cpus']} usable), Python {facts['python']}, "
+        f"PyMuPDF {facts['pymupdf']}"
     )
 
     def spec(mode: str, layout: bool, trace: bool = False) -> dict[str, Any]:
         return {"mode": mode, "layout": layout, "trace": trace, "pdfs": files}
 
-    results: dict[str, Any] = {"machine": machine, "pdfs": names, "command": sys.argv}
+    results: dict[str, Any] = {"machine": facts, "pdfs": names, "command": sys.argv}
 
     print(f"\n== extract_document, ruling lines (default), {args.runs} runs, fresh process each")
     runs = [_measure(spec("extract", False)) for _ in range(args.runs)]

@@ -23,23 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_GOLDEN = REPO.parent / "shared" / "golden"
+from _common import DEFAULT_GOLDEN, machine, measure, peak_rss_mb, repo_on_path, seconds_stats
+
 EXPECTED_S_PER_PAGE = (2.0, 8.0)
-
-
-def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    peak = resource.getrusage(who).ru_maxrss
-    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
 
 
 # ---------------------------------------------------------------------------------------
@@ -47,8 +39,7 @@ def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def _child_extract(pdfs: list[Path]) -> dict[str, Any]:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+    repo_on_path()
     t0 = time.perf_counter()
     import extractor.ingest.scan_grid as sg
     from extractor.ingest import ocr as ocr_mod
@@ -57,7 +48,7 @@ def _child_extract(pdfs: list[Path]) -> dict[str, Any]:
 
     import_seconds = time.perf_counter() - t0
     settings = Settings()
-    base = _rss_mb()
+    base = peak_rss_mb()
     t0 = time.perf_counter()
     engine = ocr_mod.default_engine(settings)
     load_seconds = time.perf_counter() - t0
@@ -112,13 +103,12 @@ def _child_extract(pdfs: list[Path]) -> dict[str, Any]:
         "import_seconds": import_seconds,
         "model_load_seconds": load_seconds,
         "rss_baseline_mb": base,
-        "rss_peak_mb": _rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
     }
 
 
 def _pool_one(pdf: str) -> tuple[int, int, str]:
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
+    repo_on_path()
     from extractor.pipeline import extract_document
 
     r = extract_document(pdf)
@@ -139,8 +129,8 @@ def _child_pool(pdfs: list[Path], workers: int) -> dict[str, Any]:
         "pages": sum(o[0] for o in out),
         "records": sum(o[1] for o in out),
         "statuses": {p.name: o[2] for p, o in zip(order, out, strict=True)},
-        "rss_peak_mb": _rss_mb(),
-        "rss_peak_worker_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+        "rss_peak_mb": peak_rss_mb(),
+        "rss_peak_worker_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
         "workers": workers,
     }
 
@@ -157,32 +147,18 @@ def _child_main(spec: dict[str, Any]) -> None:
 
 
 def _measure(spec: dict[str, Any], env_extra: dict[str, str]) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIXIAO_")}
-    env.update(env_extra)
-    proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"measurement {spec['mode']} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return measure(__file__, spec, env_extra)
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    secs = [r["seconds"] for r in runs]
-    med = statistics.median(secs)
+    stats = seconds_stats(runs)
+    med = stats["seconds_median"]
     pages = runs[0]["pages"]
     return {
         "runs": len(runs),
         "pages": pages,
         "records": runs[0]["records"],
-        "seconds_median": med,
-        "seconds_min": min(secs),
-        "seconds_max": max(secs),
+        **stats,
         "seconds_per_page": med / pages if pages else None,
         "pages_per_minute": 60 * pages / med if med else None,
         "rss_peak_mb": max(r["rss_peak_mb"] for r in runs),
@@ -191,8 +167,6 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _machine() -> dict[str, Any]:
-    import pymupdf
-
     try:
         import onnxruntime
 
@@ -200,12 +174,7 @@ def _machine() -> dict[str, Any]:
     except ImportError:  # pragma: no cover
         ort = None
     return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "affinity_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "pymupdf": pymupdf.VersionBind,
+        **machine(),
         "onnxruntime": ort,
         "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
