@@ -12,6 +12,18 @@ from pydantic import BaseModel, Field
 BBox = tuple[float, float, float, float]
 
 
+def table_id(page: int, table: int) -> str:
+    return f"p{page}.t{table}"
+
+
+def cell_id(page: int, table: int, row: int, col: int) -> str:
+    return f"{table_id(page, table)}.r{row}.c{col}"
+
+
+def line_id(page: int, k: int) -> str:
+    return f"p{page}.l{k}"
+
+
 class Cell(BaseModel):
     id: str
     page: int

@@ -27,7 +27,17 @@ from jixiao.errors import (
 )
 from jixiao.hashing import file_sha256
 from jixiao.settings import Settings
-from schemas.grid import BBox, Cell, DocumentGrid, PageGrid, Table, TextLine
+from schemas.grid import (
+    BBox,
+    Cell,
+    DocumentGrid,
+    PageGrid,
+    Table,
+    TextLine,
+    cell_id,
+    line_id,
+    table_id,
+)
 
 if TYPE_CHECKING:
     from extractor.ingest.ocr import OcrEngine
@@ -203,7 +213,7 @@ def _table_cells(tab: Any, page_no: int, t_index: int, chars: list[_Char]) -> li
             row_span = max(1, sum(1 for y in ys if y0 + 1 < y < y1 - 1) + 1)
             cells.append(
                 Cell(
-                    id=f"p{page_no}.t{t_index}.r{i + 1}.c{j + 1}",
+                    id=cell_id(page_no, t_index, i + 1, j + 1),
                     page=page_no,
                     table=t_index,
                     row=i + 1,
@@ -302,7 +312,7 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
         cells = _table_cells(tab, page_no, t_index, chars)
         tables.append(
             Table(
-                id=f"p{page_no}.t{t_index}",
+                id=table_id(page_no, t_index),
                 page=page_no,
                 index=t_index,
                 bbox=tuple(round(v, 2) for v in tab.bbox),
@@ -318,7 +328,7 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
         if _inside_any(bb, boxes):
             continue
         k += 1
-        grid.lines.append(TextLine(id=f"p{page_no}.l{k}", page=page_no, bbox=bb, text=text))
+        grid.lines.append(TextLine(id=line_id(page_no, k), page=page_no, bbox=bb, text=text))
     return grid
 
 

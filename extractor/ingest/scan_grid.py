@@ -53,7 +53,7 @@ from extractor.ingest.scan_text import (
     text_ink,
     tighten,
 )
-from schemas.grid import Cell, PageGrid, Table, TextLine
+from schemas.grid import Cell, PageGrid, Table, TextLine, cell_id, line_id, table_id
 
 # Lengths in PDF points (converted to pixels with the render scale).
 H_KERNEL_PT = 20.0  # shortest horizontal ruling kept (longer than any character stroke)
@@ -407,7 +407,7 @@ def _table_model(
         lines = assemble_chars(inside)
         cells.append(
             Cell(
-                id=f"p{page_no}.t{t_index}.r{r0 + 1}.c{c0 + 1}",
+                id=cell_id(page_no, t_index, r0 + 1, c0 + 1),
                 page=page_no,
                 table=t_index,
                 row=r0 + 1,
@@ -422,7 +422,7 @@ def _table_model(
         )
     cells.sort(key=lambda c: (c.row, c.col))
     table = Table(
-        id=f"p{page_no}.t{t_index}",
+        id=table_id(page_no, t_index),
         page=page_no,
         index=t_index,
         bbox=pg.tf.box_to_pdf(*geom.bbox),
@@ -488,7 +488,7 @@ def grid_from_ocr(
         )
         grid.lines.append(
             TextLine(
-                id=f"p{page_no}.l{k}",
+                id=line_id(page_no, k),
                 page=page_no,
                 bbox=tf.box_to_pdf(*box),
                 text=text,
