@@ -97,6 +97,11 @@ class _ReviewRow:
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+def _about(row: RecordRow) -> dict[str, Any]:
+    """The ``_ReviewRow`` columns that say which record a new review row is about."""
+    return {"record_id": row.id, "document_id": row.document_id, "ordinal": row.ordinal}
+
+
 class Correction(_ReviewRow, Base):
     __tablename__ = "corrections"
 
@@ -301,9 +306,7 @@ def edit_record(
         prov[path] = p
         done.append(
             Correction(
-                record_id=row.id,
-                document_id=row.document_id,
-                ordinal=row.ordinal,
+                **_about(row),
                 field=path,
                 old_value=old,
                 new_value=new,
@@ -325,9 +328,7 @@ def edit_record(
     session.add_all(done)
     session.add(
         ReviewEvent(
-            record_id=row.id,
-            document_id=row.document_id,
-            ordinal=row.ordinal,
+            **_about(row),
             action=ReviewAction.EDIT.value,
             note=note or f"{len(done)} field(s): {', '.join(sorted(corrected))} ({reason.value})",
             reviewer=reviewer,
@@ -357,9 +358,7 @@ def _decide(
         row.reextracted_data = None
         row.reextracted_at = None
     event = ReviewEvent(
-        record_id=row.id,
-        document_id=row.document_id,
-        ordinal=row.ordinal,
+        **_about(row),
         action=action.value,
         note=_normalise(note),
         reviewer=reviewer,
