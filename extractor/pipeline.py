@@ -10,6 +10,7 @@ bad input.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,7 +23,7 @@ from extractor.checks.ocr_text import (
 )
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
-from extractor.ingest.pdf import ingest
+from extractor.ingest.pdf import ingest, render_png
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
 from extractor.layout.segment import Segment, segment
@@ -186,10 +187,21 @@ def extract_document(
     seg = segment(grid)
     partial = False
 
+    def page_images(pages: list[int]) -> list[bytes] | None:
+        """PNG pages for a vision endpoint (JIXIAO_LLM_VISION), rendered only when asked."""
+        if not settings.llm_vision:
+            return None
+        return [
+            render_png(path, p, settings.llm_vision_dpi, settings)
+            for p in pages[: settings.llm_vision_max_pages]
+        ]
+
     base: Labeler = regex_labeler
     helped: set[int] = set()
     if mode == "llm" and asker is not None:
-        base = _model_labeler(asker, seg.segments, grid.sha256, result, fallback=None)
+        base = _model_labeler(
+            asker, seg.segments, grid.sha256, result, fallback=None, images=page_images
+        )
         helped = set(range(len(seg.segments)))
     outcomes: list[tuple[RecordResult, MapNotes] | None] = []
     for s in seg.segments:
@@ -204,7 +216,12 @@ def extract_document(
         todo = [i for i, o in enumerate(outcomes) if o is not None and _needs_help(*o)]
         if todo:
             label = _model_labeler(
-                asker, [seg.segments[i] for i in todo], grid.sha256, result, fallback=regex_labeler
+                asker,
+                [seg.segments[i] for i in todo],
+                grid.sha256,
+                result,
+                fallback=regex_labeler,
+                images=page_images,
             )
             for i in todo:
                 try:
@@ -260,6 +277,7 @@ def _model_labeler(
     pdf_sha256: str,
     result: DocumentResult,
     fallback: Labeler | None,
+    images: Callable[[list[int]], list[bytes] | None] | None = None,
 ) -> Labeler:
     from extractor.llm.asker import LLMError
     from extractor.llm.questions import ModelLabeler
@@ -270,7 +288,15 @@ def _model_labeler(
     labels: dict[str, dict[str, str]] = {}
     if rows:
         try:
-            labels = ask_labels(asker, rows, pdf_sha256, pages, SCHEMA_VERSION, forms_of(segments))
+            labels = ask_labels(
+                asker,
+                rows,
+                pdf_sha256,
+                pages,
+                SCHEMA_VERSION,
+                forms_of(segments),
+                images(pages) if images is not None else None,
+            )
         except LLMError as e:
             result.errors.append(str(e))
     return ModelLabeler(labels, fallback=fallback)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # A llama.cpp server answers one request at a time and keeps working on a request whose
     # client gave up: a timeout shorter than a slow answer only queues a duplicate behind it.
     llm_timeout_s: float = Field(900.0, gt=0)
+    # A vision endpoint is also shown the page images of the table (PNG at llm_vision_dpi).
+    llm_vision: bool = False
+    llm_vision_dpi: int = Field(100, ge=36, le=300)
+    llm_vision_max_pages: int = Field(2, ge=1, le=10)
     llm_max_reasks: int = Field(2, ge=0, le=5)
     llm_max_attempts: int = Field(4, ge=1, le=10)
     llm_backoff_max_s: float = Field(20.0, gt=0)

@@ -80,6 +80,8 @@ class FakeModel:
 def keys_of(body: dict[str, Any]) -> dict[str, str]:
     """The keyed texts shown to the model: key (``t1`` …) -> text."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    if isinstance(user, list):  # content parts (a vision request): the text part
+        user = "\n".join(p["text"] for p in user if p["type"] == "text")
     out: dict[str, str] = {}
     for row in re.findall(r"^- (.+)$", user, re.M):
         for cell in row.split(" | "):

@@ -352,3 +352,26 @@ def test_injection_in_a_cell_cannot_change_values(tmp_path: Path) -> None:
     assert any(evil in texts_of(b) for b in fake.requests), "the injected text reached the model"
     assert llm.records[0].record.project_name.text == evil
     assert golden_document(llm)["records"] == golden_document(layout)["records"]
+
+
+def test_a_vision_endpoint_is_shown_the_page_images() -> None:
+    golden_required()
+    pdf = GOLDEN / "tz-gsl-2023-self-eval.pdf"
+    seen: list[Any] = []
+
+    def reply(body: dict[str, Any]) -> dict[str, str]:
+        seen.append(body["messages"][-1]["content"])
+        return {key: "value" for key in keys_of(body)}
+
+    fake = FakeModel(reply)
+    settings = Settings(llm_vision=True, llm_vision_max_pages=1)
+    result = extract_document(pdf, settings, mode="llm", asker=Asker(fake.client(), "m"))
+    assert result.errors == [] and result.llm is not None and result.llm.calls == len(seen)
+    parts = seen[0]
+    assert parts[0]["type"] == "text" and "t1 项目名称" in parts[0]["text"]
+    images = [p for p in parts if p["type"] == "image_url"]
+    assert len(images) == 1 and images[0]["image_url"]["url"].startswith("data:image/png;base64,")
+    # Without the setting the same question is plain text.
+    plain = FakeModel(reply)
+    extract_document(pdf, Settings(), mode="llm", asker=Asker(plain.client(), "m"))
+    assert isinstance(seen[-1], str)

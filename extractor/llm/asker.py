@@ -87,7 +87,7 @@ class Asker:
     def ask(
         self,
         response_model: type[BaseModel],
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         *,
         context: dict[str, Any],
         key_parts: dict[str, Any],
@@ -127,7 +127,7 @@ class Asker:
     def _call(
         self,
         response_model: type[BaseModel],
-        messages: list[dict[str, str]],
+        messages: list[dict[str, Any]],
         context: dict[str, Any],
         max_tokens: int,
     ) -> BaseModel:

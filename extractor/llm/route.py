@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
+from typing import Any
 
 from extractor.layout.headers import PATTERNS, regex_labeler
 from extractor.layout.mapper import detect_form
@@ -102,15 +104,19 @@ def ask_labels(
     pages: list[int],
     schema_version: str,
     forms: set[str] | None = None,
+    images: list[bytes] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Ask what each text of ``rows`` is, a chunk of whole rows per question; canonical text
-    -> {category: field}. ``forms`` limits the fields offered to those the forms print."""
+    -> {category: field}. ``forms`` limits the fields offered to those the forms print;
+    ``images`` (PNG pages, for vision endpoints) are shown beside the texts."""
     labels: dict[str, dict[str, str]] = {}
     for part in chunks(rows):
         texts = asked(part)
         answer = asker.ask(
             kinds_model(len(texts), forms),
-            PROMPT.render(field_help=field_help(forms), texts=keyed_rows(part)),
+            with_images(
+                PROMPT.render(field_help=field_help(forms), texts=keyed_rows(part)), images
+            ),
             context={"texts": texts},
             key_parts={"pdf_sha256": pdf_sha256, "pages": pages, "schema_version": schema_version},
             prompt_version=PROMPT.version,
@@ -119,3 +125,22 @@ def ask_labels(
         for key, cats in labels_from_kinds(answer, texts).items():  # type: ignore[arg-type]
             labels.setdefault(key, {}).update(cats)
     return labels
+
+
+def with_images(messages: list[dict[str, Any]], images: list[bytes] | None) -> list[dict[str, Any]]:
+    """The user message as OpenAI content parts: its text, then each page as a PNG data URL."""
+    if not images:
+        return messages
+    out = [dict(m) for m in messages]
+    user = out[-1]
+    user["content"] = [
+        {"type": "text", "text": user["content"]},
+        *(
+            {
+                "type": "image_url",
+                "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode()},
+            }
+            for png in images
+        ),
+    ]
+    return out
