@@ -3,7 +3,7 @@
 - ``llm``: every label meaning comes from the model (the regex patterns are not used).
 - ``hybrid``: the deterministic mapper first; only records it could not fill, or whose
   validators failed, go to the model, and only with the texts the patterns do not know.
-  The model's reading only fills values the mapper left empty (``extractor/llm/merge.py``),
+  The model's reading only fills fields the mapper did not locate (``extractor/llm/merge.py``),
   and only when that adds no error finding, so hybrid never overwrites a layout value.
 """
 
