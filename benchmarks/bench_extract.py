@@ -90,6 +90,7 @@ def _child_tables(pdfs: list[Path], layout: bool) -> dict[str, Any]:
     import pymupdf
 
     from extractor.ingest.pdf import _closing_lines
+    from extractor.ingest.pdf_tables import page_rulings
 
     base = peak_rss_mb()
     first = pymupdf.open(pdfs[0])
@@ -103,7 +104,7 @@ def _child_tables(pdfs: list[Path], layout: bool) -> dict[str, Any]:
         doc = pymupdf.open(pdf)
         for i in range(doc.page_count):
             page = doc[i]
-            extra = _closing_lines(page) or None
+            extra = _closing_lines(*page_rulings(page)) or None
             t0 = time.perf_counter()
             found = page.find_tables(use_layout=layout, add_lines=extra)
             seconds += time.perf_counter() - t0

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
+from extractor.ingest.chars import _Char, assemble_lines, join_lines
+from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
+from extractor.ingest.text_grid import GridGeom
 from jixiao.errors import (
     CorruptPdfError,
     EmptyPdfError,
@@ -44,17 +46,6 @@ if TYPE_CHECKING:
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
-
-
-@dataclass(slots=True)
-class _Char:
-    c: str
-    cx: float
-    cy: float
-    x0: float
-    x1: float
-    base: float
-    size: float
 
 
 def _describe_magic(head: bytes) -> str:
@@ -148,43 +139,6 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
     return chars, lines
 
 
-def assemble_lines(chars: list[_Char]) -> list[str]:
-    """Group characters into lines by baseline, each sorted left to right."""
-    if not chars:
-        return []
-    rows: list[list[_Char]] = []
-    for ch in sorted(chars, key=lambda c: (c.base, c.x0)):
-        if rows and abs(rows[-1][0].base - ch.base) <= max(1.5, 0.3 * ch.size):
-            rows[-1].append(ch)
-        else:
-            rows.append([ch])
-    out: list[str] = []
-    for r in rows:
-        r.sort(key=lambda c: c.x0)
-        parts: list[str] = []
-        prev: _Char | None = None
-        for ch in r:
-            # A wide gap with no space character (separately placed words) becomes one space.
-            if (
-                prev is not None
-                and ch.x0 - prev.x1 > 0.9 * ch.size
-                and ch.c != " "
-                and prev.c != " "
-            ):
-                parts.append(" ")
-            parts.append(ch.c)
-            prev = ch
-        line = "".join(parts).rstrip()
-        if line.strip():
-            out.append(line)
-    return out
-
-
-def join_lines(lines: list[str]) -> str:
-    """Wrapped lines of one cell joined as printed: no separator (CJK wraps mid-word)."""
-    return "".join(lines).strip()
-
-
 def _edges(values: list[float], tol: float = 1.0) -> list[float]:
     out: list[float] = []
     for v in sorted(values):
@@ -233,7 +187,9 @@ def _inside_any(bbox: BBox, boxes: list[BBox]) -> bool:
     return any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
 
-def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+def _closing_lines(
+    verticals: list[tuple[float, float, float]], horizontals: list[tuple[float, float, float]]
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """Virtual borders where a table runs off or onto the page with no ruling line.
 
     A table continued from the previous page often has no top border (and one that goes on
@@ -241,25 +197,6 @@ def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[
     Where vertical rulings start (or end) at the same height with no horizontal ruling
     there, a horizontal line across them is added for ``find_tables``.
     """
-    verticals: list[tuple[float, float, float]] = []
-    horizontals: list[tuple[float, float, float]] = []
-    for dr in page.get_drawings():
-        for it in dr["items"]:
-            if it[0] == "l":
-                a, b = it[1], it[2]
-                if abs(a.x - b.x) < 1 and abs(a.y - b.y) > 5:
-                    verticals.append((a.x, min(a.y, b.y), max(a.y, b.y)))
-                elif abs(a.y - b.y) < 1 and abs(a.x - b.x) > 5:
-                    horizontals.append((a.y, min(a.x, b.x), max(a.x, b.x)))
-            elif it[0] == "re":
-                r = it[1]
-                if r.width < 2 and r.height > 5:
-                    verticals.append((r.x0, r.y0, r.y1))
-                elif r.height < 2 and r.width > 5:
-                    horizontals.append((r.y0, r.x0, r.x1))
-                elif r.width > 5 and r.height > 5:
-                    verticals += [(r.x0, r.y0, r.y1), (r.x1, r.y0, r.y1)]
-                    horizontals += [(r.y0, r.x0, r.x1), (r.y1, r.x0, r.x1)]
     if len(verticals) < 3:
         return []
     out = []
@@ -299,14 +236,23 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
         grid.needs_ocr = bool(page.get_images(full=False))
         if n_text == 0:
             return grid
+    verticals, horizontals = page_rulings(page)
     try:
         found = page.find_tables(
-            use_layout=settings.table_layout_model, add_lines=_closing_lines(page) or None
+            use_layout=settings.table_layout_model,
+            add_lines=_closing_lines(verticals, horizontals) or None,
         )
     except TypeError:  # older PyMuPDF without the layout model switch
         found = page.find_tables()
+    ruled = [tab for tab in found.tables if tab.row_count > 0]
+    geoms = text_geoms(chars, [tab.bbox for tab in ruled], horizontals)
     tables: list[Table] = []
-    for t_index, tab in enumerate(found.tables, start=1):
+    # Without text grids the ruled tables keep PyMuPDF's numbering (ids stay stable).
+    order = in_reading_order(ruled, geoms) if geoms else found.tables
+    for t_index, tab in enumerate(order, start=1):
+        if isinstance(tab, GridGeom):
+            tables.append(geom_table(tab, page_no, t_index, chars))
+            continue
         if tab.row_count == 0:
             continue
         cells = _table_cells(tab, page_no, t_index, chars)

@@ -1,0 +1,704 @@
+"""Tables from text alignment alone: the grid of a table printed with few or no rules.
+
+One algorithm for digital pages (PyMuPDF characters, in points) and scanned pages (OCR
+characters, in pixels): every length below is relative to the text size, so the unit does
+not matter. Input: the glyphs of a page (outside any ruled table) and its horizontal rules.
+
+1. **Lines and fragments.** Glyphs on one baseline form a line; a line splits into fragments
+   at gaps wider than a character, and at narrower gaps that line up with a column gap of
+   other lines (two neighbouring cells whose texts nearly touch).
+2. **Bands.** Lines whose boxes overlap vertically are one band: a value printed centred
+   beside a two-line cell, or a label centred between two rows, belongs to that row.
+   A horizontal rule always separates bands.
+3. **Regions.** A table is a run of bands with two or more fragments ("tabular"), close to
+   each other; a paragraph line as wide as the table, a larger-type title, a ``注`` note, or a
+   wide vertical gap ends it. Narrative never becomes table rows.
+4. **Wrapped cells.** A fragment directly under another one, aligned with it, no wider, not
+   a bare number, at the document's wrapped-line pitch (smaller than its row pitch) continues
+   the cell above.
+5. **Columns.** Every gap between neighbouring cells of a band must hold a column boundary;
+   the fewest boundaries that do (interval stabbing), each placed where it cuts the fewest
+   cells. A cell that a boundary crosses spans those columns, as a merged cell does.
+6. **Row labels.** A label with empty slots above or below it, nothing to its left and
+   something to its right there (一级/二级指标, 项目资金) spans those rows: centred labels
+   symmetrically, top-aligned ones down to the next label, whichever layout the column shows.
+
+The result is a slot grid with merged cells (``GridGeom``), the same shape the ruled-table
+builders produce, so the caller fills cell texts by character centres as for ruled tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import statistics
+from dataclasses import dataclass, field
+
+# Lengths as multiples of the text size.
+FRAGMENT_GAP = 0.9  # a gap wider than this always separates two fragments
+SPLIT_GAP = 0.3  # a narrower gap (>= this) separates them where other lines have a column gap
+BAND_OVERLAP = 0.15  # lines overlapping vertically by this much are one band
+REGION_GAP = 1.6  # a wider vertical gap between bands ends a table
+TABULAR_GAP = 1.5  # a band is tabular when two of its fragments are this far apart
+ALIGN = 0.6  # edges or centres this close are aligned
+WRAP_PITCH_MAX = 1.75  # wrapped lines are never further apart than this (baseline to baseline)
+TITLE_SIZE = 1.2  # text this much larger than the table's is a title, not a row
+NARRATIVE_WIDTH = 0.75  # a lone fragment this wide (share of the table) is a paragraph line
+
+NOTE = re.compile(r"^\s*(注|说明|备注)\s*\d*\s*[:：]")
+NUMBER = re.compile(r"^([\s\-+−=<>≤≥≈~约]*[\d.,，%％\s]+(万元|元|分|%)?[\s)）]*|[\s\-—–−/]+)$")
+
+
+@dataclass(slots=True)
+class Glyph:
+    """One character (or OCR word) with its box; ``size`` is its font size (or height)."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    size: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(slots=True)
+class Rule:
+    """A horizontal ruling line at height ``y`` from ``x0`` to ``x1``."""
+
+    y: float
+    x0: float
+    x1: float
+
+
+@dataclass
+class Frag:
+    glyphs: list[Glyph]
+
+    @property
+    def x0(self) -> float:
+        return min(g.x0 for g in self.glyphs)
+
+    @property
+    def x1(self) -> float:
+        return max(g.x1 for g in self.glyphs)
+
+    @property
+    def y0(self) -> float:
+        return min(g.y0 for g in self.glyphs)
+
+    @property
+    def y1(self) -> float:
+        return max(g.y1 for g in self.glyphs)
+
+    @property
+    def cy(self) -> float:
+        return sum(g.cy for g in self.glyphs) / len(self.glyphs)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(g.size for g in self.glyphs)
+
+    @property
+    def text(self) -> str:
+        return "".join(g.text for g in sorted(self.glyphs, key=lambda g: g.x0))
+
+
+@dataclass
+class Line:
+    frags: list[Frag]
+
+    @property
+    def y0(self) -> float:
+        return min(f.y0 for f in self.frags)
+
+    @property
+    def y1(self) -> float:
+        return max(f.y1 for f in self.frags)
+
+    @property
+    def cy(self) -> float:
+        return statistics.median(f.cy for f in self.frags)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(f.size for f in self.frags)
+
+
+@dataclass
+class Block:
+    """One cell's text: fragments stacked (wrapped lines), in bands ``b0``..``b1``."""
+
+    frags: list[Frag]
+    b0: int
+    b1: int
+
+    @property
+    def x0(self) -> float:
+        return min(f.x0 for f in self.frags)
+
+    @property
+    def x1(self) -> float:
+        return max(f.x1 for f in self.frags)
+
+    @property
+    def y0(self) -> float:
+        return min(f.y0 for f in self.frags)
+
+    @property
+    def y1(self) -> float:
+        return max(f.y1 for f in self.frags)
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+    @property
+    def text(self) -> str:
+        return "".join(f.text for f in sorted(self.frags, key=lambda f: (f.cy, f.x0)))
+
+
+@dataclass
+class Band:
+    lines: list[Line]
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def y0(self) -> float:
+        return min(ln.y0 for ln in self.lines)
+
+    @property
+    def y1(self) -> float:
+        return max(ln.y1 for ln in self.lines)
+
+    @property
+    def size(self) -> float:
+        return statistics.median(ln.size for ln in self.lines)
+
+    @property
+    def frags(self) -> list[Frag]:
+        return sorted((f for ln in self.lines for f in ln.frags), key=lambda f: f.x0)
+
+
+@dataclass
+class GridGeom:
+    """A table's slot grid: column and row boundaries, and cells as inclusive slot
+    rectangles ``(row0, col0, row1, col1)`` that tile the grid."""
+
+    xs: list[float]
+    ys: list[float]
+    cells: list[tuple[int, int, int, int]]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Lines and fragments
+
+
+def _lines(glyphs: list[Glyph]) -> list[list[Glyph]]:
+    rows: list[list[Glyph]] = []
+    for g in sorted(glyphs, key=lambda g: (g.cy, g.x0)):
+        if rows:
+            last = rows[-1]
+            cy = statistics.median(x.cy for x in last)
+            if abs(g.cy - cy) <= 0.35 * max(g.size, last[0].size):
+                last.append(g)
+                continue
+        rows.append([g])
+    return [sorted(r, key=lambda g: g.x0) for r in rows]
+
+
+def _split(glyphs: list[Glyph], gap: float) -> list[Frag]:
+    """Glyphs of one line cut at gaps wider than ``gap`` × size (spaces never start one)."""
+    out: list[list[Glyph]] = []
+    prev: Glyph | None = None
+    for g in glyphs:
+        if not g.text.strip():
+            continue
+        if out and prev is not None and g.x0 - prev.x1 <= gap * max(g.size, prev.size):
+            out[-1].append(g)
+        else:
+            out.append([g])
+        prev = g
+    return [Frag(f) for f in out]
+
+
+def _column_gaps(lines: list[list[Frag]]) -> list[tuple[float, float]]:
+    return [(a.x1, b.x0) for frags in lines for a, b in itertools.pairwise(frags)]
+
+
+def _refine(frags: list[Frag], gaps: list[tuple[float, float]]) -> list[Frag]:
+    """Cut a fragment at a narrow gap (>= SPLIT_GAP) that two other lines' column gaps
+    cover: two cells whose texts nearly touch."""
+    out: list[Frag] = []
+    for f in frags:
+        cur: list[Glyph] = []
+        for g in f.glyphs:
+            if cur and g.x0 - cur[-1].x1 >= SPLIT_GAP * g.size:
+                a, b = cur[-1].x1, g.x0
+                support = sum(1 for lo, hi in gaps if lo <= b and hi >= a and hi - lo > b - a)
+                if support >= 2:
+                    out.append(Frag(cur))
+                    cur = []
+            cur.append(g)
+        out.append(Frag(cur))
+    return out
+
+
+def text_lines(glyphs: list[Glyph]) -> list[Line]:
+    raw = [_split(r, FRAGMENT_GAP) for r in _lines(glyphs)]
+    raw = [r for r in raw if r]
+    gaps = _column_gaps(raw)
+    return [Line(_refine(r, gaps)) for r in raw]
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Bands
+
+
+def _rule_between(rules: list[Rule], y_top: float, y_bottom: float, x0: float, x1: float) -> bool:
+    return any(
+        y_top <= r.y <= y_bottom and min(x1, r.x1) - max(x0, r.x0) > 0.5 * (x1 - x0) for r in rules
+    )
+
+
+def _overlap(a: Line, b: Line) -> float:
+    return min(a.y1, b.y1) - max(a.y0, b.y0)
+
+
+def bands_of(lines: list[Line], rules: list[Rule]) -> list[Band]:
+    """Lines that overlap vertically, as one band. A line of several cells joins a band
+    only through the band's main line (the one with most cells), so a label centred
+    between two rows joins one of them and never chains the two rows together."""
+    bands: list[Band] = []
+    for ln in sorted(lines, key=lambda ln: ln.cy):
+        if bands and _joins(bands[-1], ln, rules):
+            bands[-1].lines.append(ln)
+            continue
+        bands.append(Band([ln]))
+    return bands
+
+
+def _joins(band: Band, ln: Line, rules: list[Rule]) -> bool:
+    need = BAND_OVERLAP * ln.size
+    main = max(band.lines, key=lambda x: len(x.frags))
+    if _overlap(main, ln) < need and (
+        len(ln.frags) > 2 or all(_overlap(x, ln) < need for x in band.lines)
+    ):
+        return False
+    x0 = min(f.x0 for f in ln.frags)
+    x1 = max(f.x1 for f in ln.frags)
+    return not _rule_between(rules, ln.y0 + 0.5, band.y1 - 0.5, x0, x1)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Regions
+
+
+def _tabular(band: Band) -> bool:
+    fr = band.frags
+    s = band.size
+    return any(b.x0 - a.x1 >= TABULAR_GAP * s for a, b in itertools.pairwise(fr))
+
+
+def _breaks(prev: Band, band: Band, width: tuple[float, float], size: float) -> bool:
+    """Whether ``band`` cannot continue the table that ``prev`` belongs to."""
+    if band.y0 - prev.y1 > REGION_GAP * size:
+        return True
+    if band.size >= TITLE_SIZE * size:
+        return True
+    fr = band.frags
+    if len(fr) == 1 and not _tabular(band):
+        text = fr[0].text
+        if NOTE.match(text):
+            return True
+        wide = (fr[0].x1 - fr[0].x0) >= NARRATIVE_WIDTH * max(1.0, width[1] - width[0])
+        if wide and fr[0].x0 <= width[0] + 2 * size:
+            return True
+    return False
+
+
+def regions(bands: list[Band]) -> list[list[Band]]:
+    """Runs of bands that form tables: from a tabular band to the last tabular band before
+    a break, with at least two tabular bands."""
+    out: list[list[Band]] = []
+    cur: list[Band] = []
+
+    def close() -> None:
+        while cur and not _tabular(cur[-1]):
+            cur.pop()
+        if sum(1 for b in cur if _tabular(b)) >= 2:
+            out.append(list(cur))
+        cur.clear()
+
+    for band in bands:
+        if not cur:
+            if _tabular(band):
+                cur.append(band)
+            continue
+        size = statistics.median(b.size for b in cur)
+        xs = [f.x0 for b in cur for f in b.frags] + [f.x1 for b in cur for f in b.frags]
+        if _breaks(cur[-1], band, (min(xs), max(xs)), size):
+            close()
+            if _tabular(band):
+                cur.append(band)
+            continue
+        cur.append(band)
+    close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Cells within a band, and wrapped cells across bands
+
+
+def _band_blocks(band: Band, index: int) -> list[Block]:
+    """Fragments of one band that overlap horizontally are one cell (a two-line label)."""
+    out: list[Block] = []
+    for f in band.frags:
+        if out and f.x0 < out[-1].x1 - 0.2 * f.size:
+            out[-1].frags.append(f)
+        else:
+            out.append(Block([f], index, index))
+    return out
+
+
+def _aligned(a: Frag, b: Frag) -> bool:
+    s = max(a.size, b.size) * ALIGN
+    if abs(a.x0 - b.x0) <= s or abs(a.x1 - b.x1) <= s:
+        return True
+    if abs((a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2) <= s:
+        return True
+    # A first line indented by a few characters, the next one flush left.
+    return b.x0 < a.x0 and a.x0 - b.x0 <= 2.5 * a.size and abs(a.x1 - b.x1) <= 2 * a.size
+
+
+def _last_frag(block: Block) -> Frag:
+    return max(block.frags, key=lambda f: f.cy)
+
+
+def _first_frag(block: Block) -> Frag:
+    return min(block.frags, key=lambda f: f.cy)
+
+
+def _continues(upper: Block, lower: Block) -> Frag | None:
+    """The upper block's last line if ``lower`` may continue it (aligned, not wider, not a
+    bare number), else None. The pitch is checked by the caller."""
+    a, b = _last_frag(upper), _first_frag(lower)
+    if NUMBER.match(b.text):
+        return None
+    # A wrapped line never reaches further right than the line it continues.
+    if b.x1 > a.x1 + 1.1 * a.size or b.x0 < a.x0 - 2.5 * a.size:
+        return None
+    return a if _aligned(a, b) else None
+
+
+def _main_cy(band: Band) -> float:
+    return max(band.lines, key=lambda ln: len(ln.frags)).cy
+
+
+def _pitch_limit(bands: list[Band]) -> float:
+    """Baseline pitch below which an aligned line continues the cell above: halfway
+    between the smallest aligned pitch (wrapped lines) and the typical row pitch."""
+    size = statistics.median(b.size for b in bands)
+    rows = [
+        _main_cy(bands[i + 1]) - _main_cy(bands[i])
+        for i in range(len(bands) - 1)
+        if len(bands[i].blocks) >= 3 and len(bands[i + 1].blocks) >= 3
+    ]
+    wraps = []
+    for i in range(len(bands) - 1):
+        for lo in bands[i + 1].blocks:
+            for up in bands[i].blocks:
+                a = _continues(up, lo)
+                if a is not None:
+                    wraps.append(_first_frag(lo).cy - a.cy)
+    cap = WRAP_PITCH_MAX * size
+    if not wraps:
+        return 0.0
+    wrap = min(wraps)
+    if not rows:
+        return min(cap, 1.6 * size)
+    row = statistics.median(rows)
+    if wrap >= 0.93 * row:
+        return 0.0  # no pitch tells wrapped lines from rows here
+    return min(cap, (wrap + row) / 2)
+
+
+def stack(bands: list[Band], rules: list[Rule]) -> list[Block]:
+    """Every cell of the region, wrapped lines joined (a block may span several bands)."""
+    for i, band in enumerate(bands):
+        band.blocks = _band_blocks(band, i)
+    limit = _pitch_limit(bands)
+    open_blocks: list[Block] = list(bands[0].blocks) if bands else []
+    out: list[Block] = list(open_blocks)
+    for i in range(1, len(bands)):
+        prev = [b for b in out if b.b1 == i - 1]
+        for lo in bands[i].blocks:
+            up = _stack_target(prev, lo, bands[i].blocks, limit, rules)
+            if up is None:
+                out.append(lo)
+            else:
+                up.frags.extend(lo.frags)
+                up.b1 = i
+    return out
+
+
+def _stack_target(
+    prev: list[Block], lo: Block, same_band: list[Block], limit: float, rules: list[Rule]
+) -> Block | None:
+    over = [b for b in prev if min(b.x1, lo.x1) - max(b.x0, lo.x0) > 0]
+    if len(over) != 1:
+        return None
+    up = over[0]
+    a = _continues(up, lo)
+    if a is None or _first_frag(lo).cy - a.cy > limit:
+        return None
+    # The upper cell must sit over this fragment alone (not over two cells of the band).
+    if sum(1 for b in same_band if min(b.x1, up.x1) - max(b.x0, up.x0) > 0) != 1:
+        return None
+    if _rule_between(rules, a.y1 - 0.5, _first_frag(lo).y0 + 0.5, lo.x0, lo.x1):
+        return None
+    return up
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Columns
+
+
+def _present(blocks: list[Block], i: int) -> list[Block]:
+    return sorted((b for b in blocks if b.b0 <= i <= b.b1), key=lambda b: b.x0)
+
+
+def fences(blocks: list[Block], n_bands: int) -> list[float]:
+    """Column boundaries: one inside every gap between neighbouring cells of a band, as
+    few as possible, each where it crosses the fewest cells."""
+    gaps: list[tuple[float, float]] = []
+    for i in range(n_bands):
+        row = _present(blocks, i)
+        gaps += [(a.x1, b.x0) for a, b in itertools.pairwise(row) if b.x0 > a.x1]
+    groups: list[list[tuple[float, float]]] = []
+    for a, b in sorted(gaps, key=lambda g: g[1]):
+        if groups and max(g[0] for g in groups[-1]) <= b and min(g[1] for g in groups[-1]) >= a:
+            groups[-1].append((a, b))
+        else:
+            groups.append([(a, b)])
+    out = []
+    for grp in groups:
+        lo, hi = max(g[0] for g in grp), min(g[1] for g in grp)
+        out.append(_best_cut(lo, hi, blocks))
+    return sorted(out)
+
+
+def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
+    mid = (lo + hi) / 2
+    cands = {lo, hi, mid}
+    for b in blocks:
+        for x in (b.x0 - 0.01, b.x1 + 0.01):
+            if lo <= x <= hi:
+                cands.add(x)
+    return min(cands, key=lambda x: (sum(1 for b in blocks if b.x0 < x < b.x1), abs(x - mid)))
+
+
+# ---------------------------------------------------------------------------------------
+# 6. Cells on the slot grid, row labels
+
+
+@dataclass
+class _Grid:
+    n_rows: int
+    n_cols: int
+    occ: list[list[int | None]]
+    rects: list[list[int]]  # per placed block: [r0, c0, r1, c1]
+    anchored_left: list[set[int]]  # per band: columns of cells that start in that band
+
+    def free(self, r: int, c0: int, c1: int) -> bool:
+        return all(self.occ[r][c] is None for c in range(c0, c1 + 1))
+
+    def place(self, k: int, rect: list[int]) -> bool:
+        r0, c0, r1, c1 = rect
+        if any(not self.free(r, c0, c1) for r in range(r0, r1 + 1)):
+            return False
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                self.occ[r][c] = k
+        self.rects[k] = rect
+        self.anchored_left[r0].update(range(c0, c1 + 1))
+        return True
+
+    def extend(self, k: int, up: int, down: int) -> None:
+        r0, c0, r1, c1 = self.rects[k]
+        for r in list(range(r0 - up, r0)) + list(range(r1 + 1, r1 + down + 1)):
+            for c in range(c0, c1 + 1):
+                self.occ[r][c] = k
+        self.rects[k] = [r0 - up, c0, r1 + down, c1]
+        # A row label is transparent to the labels right of it: it no longer blocks them.
+        self.anchored_left[r0].difference_update(range(c0, c1 + 1))
+
+    def eligible(self, r: int, c0: int, c1: int) -> bool:
+        """Band ``r`` may take a row label at columns c0..c1: empty there, nothing starting
+        to its left, something to its right."""
+        if not self.free(r, c0, c1):
+            return False
+        if any(c < c0 for c in self.anchored_left[r]):
+            return False
+        return any(self.occ[r][c] is not None for c in range(c1 + 1, self.n_cols))
+
+
+def _slot(xs: list[float], x: float) -> int:
+    """Index of the column slot holding ``x`` (inner boundaries only)."""
+    return sum(1 for f in xs[1:-1] if f <= x)
+
+
+def _place_blocks(blocks: list[Block], xs: list[float], n_rows: int) -> tuple[_Grid, list[Block]]:
+    n_cols = len(xs) - 1
+    grid = _Grid(
+        n_rows, n_cols, [[None] * n_cols for _ in range(n_rows)], [], [set() for _ in range(n_rows)]
+    )
+    placed: list[Block] = []
+    queue = sorted(blocks, key=lambda b: (b.b0, b.x0))
+    while queue:
+        b = queue.pop(0)
+        rect = [b.b0, _slot(xs, b.x0 + 0.01), b.b1, _slot(xs, b.x1 - 0.01)]
+        grid.rects.append(rect)
+        if grid.place(len(placed), rect):
+            placed.append(b)
+            continue
+        grid.rects.pop()
+        if b.b1 > b.b0:  # a wrapped cell that does not fit: its lines as separate cells
+            per_band: dict[int, list[Frag]] = {}
+            for f in b.frags:
+                per_band.setdefault(_band_of(f, b), []).append(f)
+            queue = sorted(
+                queue + [Block(fs, i, i) for i, fs in per_band.items()],
+                key=lambda x: (x.b0, x.x0),
+            )
+    return grid, placed
+
+
+def _band_of(f: Frag, b: Block) -> int:
+    span = b.b1 - b.b0 + 1
+    first, last = _first_frag(b).cy, _last_frag(b).cy
+    if last <= first:
+        return b.b0
+    return b.b0 + round((f.cy - first) / (last - first) * (span - 1))
+
+
+def _runs(grid: _Grid, rect: list[int]) -> tuple[int, int]:
+    r0, c0, r1, c1 = rect
+    up = 0
+    while r0 - up - 1 >= 0 and grid.eligible(r0 - up - 1, c0, c1):
+        up += 1
+    down = 0
+    while r1 + down + 1 < grid.n_rows and grid.eligible(r1 + down + 1, c0, c1):
+        down += 1
+    return up, down
+
+
+def _centred(rect: list[int], cy: float, ys: list[float], up: int, down: int) -> tuple[int, int]:
+    r0, _, r1, _ = rect
+    best = (0, 0)
+    best_err = None
+    for u in range(up + 1):
+        for d in range(down + 1):
+            mid = (ys[r0 - u] + ys[r1 + d + 1]) / 2
+            h = (ys[r1 + d + 1] - ys[r0 - u]) / (r1 + d - r0 + u + 1)
+            err = round(abs(mid - cy) / max(h, 1e-6) / 0.3)  # within 0.15 row: a tie
+            if best_err is None or err < best_err or (err == best_err and u + d > sum(best)):
+                best, best_err = (u, d), err
+    return best
+
+
+def _extend_labels(grid: _Grid, placed: list[Block], ys: list[float]) -> None:
+    """Row labels spanning the empty rows beside them, centred on their text (labels of
+    merged cells are printed centred; a top-aligned label keeps its own row and the
+    mapper fills it down)."""
+    by_col: dict[tuple[int, int], list[int]] = {}
+    for k, rect in enumerate(grid.rects):
+        by_col.setdefault((rect[1], rect[3]), []).append(k)
+    heads = _header_bands(placed)
+    for key in sorted(by_col):
+        ks = [k for k in by_col[key] if placed[k].b0 not in heads]
+        ks.sort(key=lambda k: grid.rects[k][0])
+        for k, (u, d) in _plan(grid, placed, ys, ks).items():
+            grid.extend(k, u, d)
+
+
+def _header_bands(placed: list[Block]) -> set[int]:
+    """Bands that read as column headings (four or more cells, no number): their cells
+    head columns and never span rows."""
+    by_band: dict[int, list[Block]] = {}
+    for b in placed:
+        by_band.setdefault(b.b0, []).append(b)
+    return {
+        i
+        for i, bs in by_band.items()
+        if len(bs) >= 4 and not any(NUMBER.match(_first_frag(b).text) for b in bs)
+    }
+
+
+def _plan(
+    grid: _Grid, placed: list[Block], ys: list[float], ks: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Centred spans of the labels ``ks`` of one column, claimed in the order given."""
+    claimed: set[int] = set()
+    plan: dict[int, tuple[int, int]] = {}
+    for k in ks:
+        r0, _, r1, _ = grid.rects[k]
+        up, down = _runs(grid, grid.rects[k])
+        up = next((u for u in range(up) if r0 - u - 1 in claimed), up)
+        down = next((d for d in range(down) if r1 + d + 1 in claimed), down)
+        u, d = _centred(grid.rects[k], placed[k].cy, ys, up, down)
+        claimed |= set(range(r0 - u, r0)) | set(range(r1 + 1, r1 + d + 1))
+        if u or d:
+            plan[k] = (u, d)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------
+# The whole page
+
+
+def _row_bounds(bands: list[Band], rules: list[Rule]) -> list[float]:
+    pad = 0.3 * statistics.median(b.size for b in bands)
+    ys = [bands[0].y0 - pad]
+    for a, b in itertools.pairwise(bands):
+        between = [r.y for r in rules if a.y1 - 1 <= r.y <= b.y0 + 1]
+        ys.append(between[0] if between else (a.y1 + b.y0) / 2)
+    ys.append(bands[-1].y1 + pad)
+    return ys
+
+
+def region_grid(bands: list[Band], rules: list[Rule]) -> GridGeom:
+    blocks = stack(bands, rules)
+    size = statistics.median(b.size for b in bands)
+    x0 = min(b.x0 for b in blocks) - 0.5 * size
+    x1 = max(b.x1 for b in blocks) + 0.5 * size
+    xs = [x0, *fences(blocks, len(bands)), x1]
+    ys = _row_bounds(bands, rules)
+    grid, placed = _place_blocks(blocks, xs, len(bands))
+    _extend_labels(grid, placed, ys)
+    cells = [(r[0], r[1], r[2], r[3]) for r in grid.rects]
+    for r in range(grid.n_rows):
+        for c in range(grid.n_cols):
+            if grid.occ[r][c] is None:
+                cells.append((r, c, r, c))
+    return GridGeom(xs=xs, ys=ys, cells=sorted(cells))
+
+
+def text_tables(glyphs: list[Glyph], rules: list[Rule]) -> list[GridGeom]:
+    """The tables that text alignment shows among ``glyphs`` (none when it shows none)."""
+    lines = text_lines(glyphs)
+    if not lines:
+        return []
+    return [region_grid(reg, rules) for reg in regions(bands_of(lines, rules))]
