@@ -190,7 +190,8 @@ class Band:
 @dataclass
 class GridGeom:
     """A table's slot grid: column and row boundaries, and cells as inclusive slot
-    rectangles ``(row0, col0, row1, col1)`` that tile the grid."""
+    rectangles ``(row0, col0, row1, col1)`` (ruled grids tile it; text grids leave the
+    slots where nothing is printed without a cell)."""
 
     xs: list[float]
     ys: list[float]
@@ -679,8 +680,32 @@ def _row_bounds(bands: list[Band], rules: list[Rule]) -> list[float]:
     return ys
 
 
+def merge_rows(bands: list[Band], blocks: list[Block]) -> list[Band]:
+    """Bands that are not rows of their own, joined to their neighbour: one whose cells
+    all go on in the band below (the first line of a wrapped cell printed above the row's
+    centred values), or one where no cell starts (the last lines of wrapped cells). The
+    blocks' band indices are renumbered to the merged rows."""
+    n = len(bands)
+    group = [0] * n
+    for i in range(1, n):
+        present = [b for b in blocks if b.b0 <= i - 1 <= b.b1]
+        all_go_on = bool(present) and all(b.b1 >= i for b in present)
+        none_start = not any(b.b0 == i for b in blocks)
+        group[i] = group[i - 1] + (0 if all_go_on or none_start else 1)
+    merged: list[Band] = []
+    for i, band in enumerate(bands):
+        if group[i] == len(merged):
+            merged.append(Band(list(band.lines)))
+        else:
+            merged[-1].lines.extend(band.lines)
+    for b in blocks:
+        b.b0, b.b1 = group[b.b0], group[b.b1]
+    return merged
+
+
 def region_grid(bands: list[Band], rules: list[Rule]) -> GridGeom:
     blocks = stack(bands, rules)
+    bands = merge_rows(bands, blocks)
     size = statistics.median(b.size for b in bands)
     x0 = min(b.x0 for b in blocks) - 0.5 * size
     x1 = max(b.x1 for b in blocks) + 0.5 * size
@@ -688,12 +713,9 @@ def region_grid(bands: list[Band], rules: list[Rule]) -> GridGeom:
     ys = _row_bounds(bands, rules)
     grid, placed = _place_blocks(blocks, xs, len(bands))
     _extend_labels(grid, placed, ys)
-    cells = [(r[0], r[1], r[2], r[3]) for r in grid.rects]
-    for r in range(grid.n_rows):
-        for c in range(grid.n_cols):
-            if grid.occ[r][c] is None:
-                cells.append((r, c, r, c))
-    return GridGeom(xs=xs, ys=ys, cells=sorted(cells))
+    # Empty slots get no cell: nothing was printed there, and a blank cell between a label
+    # and its value would read as the value.
+    return GridGeom(xs=xs, ys=ys, cells=sorted((r[0], r[1], r[2], r[3]) for r in grid.rects))
 
 
 def text_tables(glyphs: list[Glyph], rules: list[Rule]) -> list[GridGeom]:
