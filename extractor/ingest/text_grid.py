@@ -408,15 +408,22 @@ def _main_cy(band: Band) -> float:
     return max(band.lines, key=lambda ln: len(ln.frags)).cy
 
 
-def _pitch_limit(bands: list[Band]) -> float:
-    """Baseline pitch below which an aligned line continues the cell above: halfway
-    between the smallest aligned pitch (wrapped lines) and the typical row pitch."""
-    size = statistics.median(b.size for b in bands)
+def _row_pitch(bands: list[Band]) -> float:
+    """The typical baseline pitch of rows: between neighbouring bands of three or more
+    cells (0 when the table shows none)."""
     rows = [
         _main_cy(bands[i + 1]) - _main_cy(bands[i])
         for i in range(len(bands) - 1)
         if len(bands[i].blocks) >= 3 and len(bands[i + 1].blocks) >= 3
     ]
+    return statistics.median(rows) if rows else 0.0
+
+
+def _pitch_limit(bands: list[Band]) -> float:
+    """Baseline pitch below which an aligned line continues the cell above: halfway
+    between the smallest aligned pitch (wrapped lines) and the typical row pitch."""
+    size = statistics.median(b.size for b in bands)
+    row = _row_pitch(bands)
     wraps = []
     for i in range(len(bands) - 1):
         for lo in bands[i + 1].blocks:
@@ -428,9 +435,8 @@ def _pitch_limit(bands: list[Band]) -> float:
     if not wraps:
         return 0.0
     wrap = min(wraps)
-    if not rows:
+    if not row:
         return min(cap, 1.6 * size)
-    row = statistics.median(rows)
     if wrap >= 0.93 * row:
         return 0.0  # no pitch tells wrapped lines from rows here
     return min(cap, (wrap + row) / 2)
@@ -521,7 +527,9 @@ class _Grid:
     n_cols: int
     occ: list[list[int | None]]
     rects: list[list[int]]  # per placed block: [r0, c0, r1, c1]
-    anchored_left: list[set[int]]  # per band: columns of cells that start in that band
+    anchored: list[set[int]]  # per band: the cells (block indices) that start in it
+    first_cols: list[set[int]]  # per band: the first columns of the cells printed in it
+    numeric: list[bool]  # per block: a bare number
 
     def free(self, r: int, c0: int, c1: int) -> bool:
         return all(self.occ[r][c] is None for c in range(c0, c1 + 1))
@@ -534,7 +542,8 @@ class _Grid:
             for c in range(c0, c1 + 1):
                 self.occ[r][c] = k
         self.rects[k] = rect
-        self.anchored_left[r0].update(range(c0, c1 + 1))
+        self.anchored[r0].add(k)
+        self.first_cols[r0].add(c0)
         return True
 
     def extend(self, k: int, up: int, down: int) -> None:
@@ -544,16 +553,31 @@ class _Grid:
                 self.occ[r][c] = k
         self.rects[k] = [r0 - up, c0, r1 + down, c1]
         # A row label is transparent to the labels right of it: it no longer blocks them.
-        self.anchored_left[r0].difference_update(range(c0, c1 + 1))
+        self.anchored[r0].discard(k)
 
-    def eligible(self, r: int, c0: int, c1: int) -> bool:
+    def _blocks(self, r: int, k: int) -> bool:
+        """Whether cell ``k``, left of a label in band ``r``, keeps the label out of that
+        band: a number, or a cell with something right beside it (a row of values). A
+        lone label piece with an empty slot beside it (a side label) does not."""
+        c1 = self.rects[k][3]
+        return self.numeric[k] or (c1 + 1 < self.n_cols and self.occ[r][c1 + 1] is not None)
+
+    def starts(self, r: int, after: int) -> set[int]:
+        """Columns, right of ``after``, where cells printed in band ``r`` start."""
+        return {c for c in self.first_cols[r] if c > after}
+
+    def eligible(self, r: int, c0: int, c1: int, own: set[int]) -> bool:
         """Band ``r`` may take a row label at columns c0..c1: empty there, nothing starting
-        to its left, something to its right."""
+        to its left, and to its right cells in the columns of the label's own row (a row
+        of the same section, not a heading or goal row of another)."""
         if not self.free(r, c0, c1):
             return False
-        if any(c < c0 for c in self.anchored_left[r]):
+        if any(self._blocks(r, k) for k in self.anchored[r] if self.rects[k][3] < c0):
             return False
-        return any(self.occ[r][c] is not None for c in range(c1 + 1, self.n_cols))
+        right = self.starts(r, c1)
+        if not right:
+            return False
+        return not own or 2 * len(right & own) >= min(len(right), len(own))
 
 
 def _slot(xs: list[float], x: float) -> int:
@@ -563,8 +587,9 @@ def _slot(xs: list[float], x: float) -> int:
 
 def _place_blocks(blocks: list[Block], xs: list[float], n_rows: int) -> tuple[_Grid, list[Block]]:
     n_cols = len(xs) - 1
+    occ: list[list[int | None]] = [[None] * n_cols for _ in range(n_rows)]
     grid = _Grid(
-        n_rows, n_cols, [[None] * n_cols for _ in range(n_rows)], [], [set() for _ in range(n_rows)]
+        n_rows, n_cols, occ, [], [set() for _ in range(n_rows)], [set() for _ in range(n_rows)], []
     )
     placed: list[Block] = []
     queue = sorted(blocks, key=lambda b: (b.b0, b.x0))
@@ -572,10 +597,12 @@ def _place_blocks(blocks: list[Block], xs: list[float], n_rows: int) -> tuple[_G
         b = queue.pop(0)
         rect = [b.b0, _slot(xs, b.x0 + 0.01), b.b1, _slot(xs, b.x1 - 0.01)]
         grid.rects.append(rect)
+        grid.numeric.append(bool(NUMBER.match(b.text)))
         if grid.place(len(placed), rect):
             placed.append(b)
             continue
         grid.rects.pop()
+        grid.numeric.pop()
         if b.b1 > b.b0:  # a wrapped cell that does not fit: its lines as separate cells
             per_band: dict[int, list[Frag]] = {}
             for f in b.frags:
@@ -597,11 +624,12 @@ def _band_of(f: Frag, b: Block) -> int:
 
 def _runs(grid: _Grid, rect: list[int]) -> tuple[int, int]:
     r0, c0, r1, c1 = rect
+    own = set().union(*(grid.starts(r, c1) for r in range(r0, r1 + 1)))
     up = 0
-    while r0 - up - 1 >= 0 and grid.eligible(r0 - up - 1, c0, c1):
+    while r0 - up - 1 >= 0 and grid.eligible(r0 - up - 1, c0, c1, own):
         up += 1
     down = 0
-    while r1 + down + 1 < grid.n_rows and grid.eligible(r1 + down + 1, c0, c1):
+    while r1 + down + 1 < grid.n_rows and grid.eligible(r1 + down + 1, c0, c1, own):
         down += 1
     return up, down
 
@@ -627,25 +655,10 @@ def _extend_labels(grid: _Grid, placed: list[Block], ys: list[float]) -> None:
     by_col: dict[tuple[int, int], list[int]] = {}
     for k, rect in enumerate(grid.rects):
         by_col.setdefault((rect[1], rect[3]), []).append(k)
-    heads = _header_bands(placed)
     for key in sorted(by_col):
-        ks = [k for k in by_col[key] if placed[k].b0 not in heads]
-        ks.sort(key=lambda k: grid.rects[k][0])
+        ks = sorted(by_col[key], key=lambda k: grid.rects[k][0])
         for k, (u, d) in _plan(grid, placed, ys, ks).items():
             grid.extend(k, u, d)
-
-
-def _header_bands(placed: list[Block]) -> set[int]:
-    """Bands that read as column headings (four or more cells, no number): their cells
-    head columns and never span rows."""
-    by_band: dict[int, list[Block]] = {}
-    for b in placed:
-        by_band.setdefault(b.b0, []).append(b)
-    return {
-        i
-        for i, bs in by_band.items()
-        if len(bs) >= 4 and not any(NUMBER.match(_first_frag(b).text) for b in bs)
-    }
 
 
 def _plan(
@@ -680,18 +693,39 @@ def _row_bounds(bands: list[Band], rules: list[Rule]) -> list[float]:
     return ys
 
 
+def _satellite(bands: list[Band], blocks: list[Block], i: int, row_pitch: float) -> int:
+    """-1 or +1 when band ``i`` holds nothing but one label squeezed between two rows
+    (a label centred over an even number of rows): the side of the nearer row; else 0."""
+    if i == 0 or i == len(bands) - 1 or row_pitch <= 0:
+        return 0
+    present = [b for b in blocks if b.b0 <= i <= b.b1]
+    if len(present) != 1 or present[0].b0 != i or present[0].b1 != i:
+        return 0
+    if NUMBER.match(present[0].text):
+        return 0
+    cy = _main_cy(bands[i])
+    up, down = cy - _main_cy(bands[i - 1]), _main_cy(bands[i + 1]) - cy
+    if max(up, down) > 0.8 * row_pitch:
+        return 0
+    return -1 if up < down else 1
+
+
 def merge_rows(bands: list[Band], blocks: list[Block]) -> list[Band]:
     """Bands that are not rows of their own, joined to their neighbour: one whose cells
     all go on in the band below (the first line of a wrapped cell printed above the row's
-    centred values), or one where no cell starts (the last lines of wrapped cells). The
-    blocks' band indices are renumbered to the merged rows."""
+    centred values), one where no cell starts (the last lines of wrapped cells), and one
+    that holds only a label squeezed between two rows. The blocks' band indices are
+    renumbered to the merged rows."""
     n = len(bands)
+    pitch = _row_pitch(bands)
+    side = [_satellite(bands, blocks, i, pitch) for i in range(n)]
     group = [0] * n
     for i in range(1, n):
         present = [b for b in blocks if b.b0 <= i - 1 <= b.b1]
         all_go_on = bool(present) and all(b.b1 >= i for b in present)
         none_start = not any(b.b0 == i for b in blocks)
-        group[i] = group[i - 1] + (0 if all_go_on or none_start else 1)
+        joins = all_go_on or none_start or side[i] == -1 or side[i - 1] == 1
+        group[i] = group[i - 1] + (0 if joins else 1)
     merged: list[Band] = []
     for i, band in enumerate(bands):
         if group[i] == len(merged):
