@@ -7,7 +7,7 @@ not matter. Input: the glyphs of a page (outside any ruled table) and its horizo
 1. **Lines and fragments.** Glyphs on one baseline form a line; a line splits into fragments
    at gaps wider than a character, and at narrower gaps that line up with a column gap of
    other lines (two neighbouring cells whose texts nearly touch).
-2. **Bands.** Lines whose boxes overlap vertically are one band: a value printed centred
+2. **Bands.** Lines closer than a line pitch are one band: a value printed centred
    beside a two-line cell, or a label centred between two rows, belongs to that row.
    A horizontal rule always separates bands.
 3. **Regions.** A table is a run of bands with two or more fragments ("tabular"), close to
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 # Lengths as multiples of the text size.
 FRAGMENT_GAP = 0.9  # a gap wider than this always separates two fragments
 SPLIT_GAP = 0.3  # a narrower gap (>= this) separates them where other lines have a column gap
-BAND_OVERLAP = 0.15  # lines overlapping vertically by this much are one band
+BAND_PITCH = 1.0  # lines whose centres are closer than this are interleaved: one band
 REGION_GAP = 1.6  # a wider vertical gap between bands ends a table
 TABULAR_GAP = 1.5  # a band is tabular when two of its fragments are this far apart
 ALIGN = 0.6  # edges or centres this close are aligned
@@ -273,14 +273,15 @@ def _rule_between(rules: list[Rule], y_top: float, y_bottom: float, x0: float, x
     )
 
 
-def _overlap(a: Line, b: Line) -> float:
-    return min(a.y1, b.y1) - max(a.y0, b.y0)
+def _interleaved(a: Line, b: Line) -> bool:
+    """Closer than any two lines of one cell or two rows can be: one band."""
+    return abs(a.cy - b.cy) < BAND_PITCH * max(a.size, b.size)
 
 
 def bands_of(lines: list[Line], rules: list[Rule]) -> list[Band]:
-    """Lines that overlap vertically, as one band. A line of several cells joins a band
-    only through the band's main line (the one with most cells), so a label centred
-    between two rows joins one of them and never chains the two rows together."""
+    """Interleaved lines, as one band. A line of several cells joins a band only through
+    the band's main line (the one with most cells), so a label centred between two rows
+    joins one of them and never chains the two rows together."""
     bands: list[Band] = []
     for ln in sorted(lines, key=lambda ln: ln.cy):
         if bands and _joins(bands[-1], ln, rules):
@@ -291,10 +292,12 @@ def bands_of(lines: list[Line], rules: list[Rule]) -> list[Band]:
 
 
 def _joins(band: Band, ln: Line, rules: list[Rule]) -> bool:
-    need = BAND_OVERLAP * ln.size
     main = max(band.lines, key=lambda x: len(x.frags))
-    if _overlap(main, ln) < need and (
-        len(ln.frags) > 2 or all(_overlap(x, ln) < need for x in band.lines)
+    # A lone fragment may also join through a line next to the main one (a label beside
+    # the last line of a wrapped cell), never through a chain of such lines.
+    near = [x for x in band.lines if x is main or _interleaved(x, main)]
+    if not _interleaved(main, ln) and (
+        len(ln.frags) > 1 or not any(_interleaved(x, ln) for x in near)
     ):
         return False
     x0 = min(f.x0 for f in ln.frags)
