@@ -332,6 +332,15 @@ def _breaks(prev: Band, band: Band, width: tuple[float, float], size: float) -> 
     return False
 
 
+def _continues_band(run: list[Band]) -> bool:
+    if len(run) < 2:
+        return False
+    above = run[-2].frags
+    return all(
+        any(a.x0 - a.size <= f.x0 and f.x1 <= a.x1 + a.size for a in above) for f in run[-1].frags
+    )
+
+
 def regions(bands: list[Band]) -> list[list[Band]]:
     """Runs of bands that form tables: from a tabular band to the last tabular band before
     a break, with at least two tabular bands."""
@@ -339,7 +348,9 @@ def regions(bands: list[Band]) -> list[list[Band]]:
     cur: list[Band] = []
 
     def close() -> None:
-        while cur and not _tabular(cur[-1]):
+        # Trailing lines that are not rows end the table, unless they continue a cell
+        # of the row above (a wrapped cell running onto the next page).
+        while cur and not _tabular(cur[-1]) and not _continues_band(cur):
             cur.pop()
         if sum(1 for b in cur if _tabular(b)) >= 2:
             out.append(list(cur))
@@ -497,6 +508,12 @@ def fences(blocks: list[Block], n_bands: int) -> list[float]:
     for i in range(n_bands):
         row = _present(blocks, i)
         gaps += [(a.x1, b.x0) for a, b in itertools.pairwise(row) if b.x0 > a.x1]
+    # Vertical text (a side label printed a character or two a line) has its own column,
+    # whether or not a band shows a cell right beside it.
+    for b in blocks:
+        if _vertical(b):
+            size = _first_frag(b).size
+            gaps.append((b.x1, b.x1 + 0.5 * size))
     groups: list[list[tuple[float, float]]] = []
     for a, b in sorted(gaps, key=lambda g: g[1]):
         if groups and max(g[0] for g in groups[-1]) <= b and min(g[1] for g in groups[-1]) >= a:
@@ -508,6 +525,12 @@ def fences(blocks: list[Block], n_bands: int) -> list[float]:
         lo, hi = max(g[0] for g in grp), min(g[1] for g in grp)
         out.append(_best_cut(lo, hi, blocks))
     return sorted(out)
+
+
+def _vertical(b: Block) -> bool:
+    return len(b.frags) >= 2 and all(
+        len(f.text) <= 2 and f.x1 - f.x0 <= 2.2 * f.size for f in b.frags
+    )
 
 
 def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
@@ -724,9 +747,10 @@ def merge_rows(bands: list[Band], blocks: list[Block]) -> list[Band]:
     side = [_satellite(bands, blocks, i, pitch) for i in range(n)]
     group = [0] * n
     for i in range(1, n):
-        present = [b for b in blocks if b.b0 <= i - 1 <= b.b1]
+        # (A side label in vertical text spans many rows: it says nothing about them.)
+        present = [b for b in blocks if b.b0 <= i - 1 <= b.b1 and not _vertical(b)]
         all_go_on = bool(present) and all(b.b1 >= i for b in present)
-        none_start = not any(b.b0 == i for b in blocks)
+        none_start = not any(b.b0 == i and not _vertical(b) for b in blocks)
         joins = all_go_on or none_start or side[i] == -1 or side[i - 1] == 1
         group[i] = group[i - 1] + (0 if joins else 1)
     merged: list[Band] = []
