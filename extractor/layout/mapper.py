@@ -309,8 +309,7 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) ->
                 (
                     c
                     for c in row.cells
-                    if label(c.text, "fund_rows")
-                    and c.x1 <= min(col.x0 for col in fund_cols.values()) + 2
+                    if label(c.text, "fund_rows") and _left_of(c, fund_cols)
                 ),
                 None,
             )
@@ -325,6 +324,12 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) ->
     if ind_rows and ind_cols is None:
         pass
     _map_indicators(seg, rec, ind_rows, notes, label)
+
+
+def _left_of(cell: Cell, cols: dict[str, Col]) -> bool:
+    """The cell stands left of every column (its centre left of theirs): a row label.
+    Centres, not edges: a text grid's cells may reach into the next column's slot."""
+    return (cell.x0 + cell.x1) / 2 < min((col.x0 + col.x1) / 2 for col in cols.values())
 
 
 def _indicator_columns(seg: Segment, label: H.Labeler) -> list[tuple[int, dict[str, Col]]]:
