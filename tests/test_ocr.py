@@ -18,6 +18,7 @@ import pymupdf
 import pytest
 
 from extractor.ingest.ocr import (
+    OcrChar,
     OcrEngineError,
     OcrLine,
     PageTransform,
@@ -26,7 +27,7 @@ from extractor.ingest.ocr import (
     render_gray,
 )
 from extractor.ingest.pdf import ingest
-from extractor.ingest.scan_grid import text_aligned_table
+from extractor.ingest.scan_grid import text_aligned_tables
 from extractor.pipeline import extract_document
 from jixiao.settings import Settings
 from schemas.golden import to_golden
@@ -179,14 +180,18 @@ def test_faint_rulings_still_make_the_grid(synthetic: dict[str, Any]) -> None:
 def test_text_alignment_grid_without_rulings() -> None:
     """No ruling at all: rows of text boxes make a table whose columns nothing crosses."""
 
-    def line(text: str, x0: float, y0: float) -> OcrLine:
-        return OcrLine(text, 0.99, x0, y0, x0 + 20.0 * len(text), y0 + 20.0, [])
+    def chars(text: str, x0: float, y0: float) -> list[OcrChar]:
+        return [
+            OcrChar(c, 0.99, x0 + 20.0 * i, y0, x0 + 20.0 * (i + 1), y0 + 33.0)
+            for i, c in enumerate(text)
+        ]
 
-    lines = [line("单位绩效表", 200, 40)]  # a title: one box on its row
+    got = chars("单位绩效表", 200, 20)  # a title: one box on its row, far above
     for r, y in enumerate((100, 140, 180)):
-        lines += [line(f"名称{r}", 50, y), line(f"{r}.00", 300, y), line("完成", 500, y)]
-    g = text_aligned_table(lines, 150 / 72)
-    assert g is not None
+        got += chars(f"名称{r}", 50, y) + chars(f"{r}.00", 300, y) + chars("完成", 500, y)
+    tables = text_aligned_tables(got, [], [])
+    assert len(tables) == 1
+    g = tables[0]
     assert (len(g.ys) - 1, len(g.xs) - 1) == (3, 3)
     assert g.ys[0] > 60  # the title row stays out of the table
 

@@ -19,8 +19,10 @@ On the deskewed page image (``ocr.prepare_page``):
    are its characters grouped by height and read left to right, joined with no separator
    (as wrapped CJK text is). ``Cell.confidence`` is the lowest character confidence in the
    cell. Text outside every table becomes ``TextLine`` s with their confidence.
-5. **No rulings at all** (lines too faint to find): rows of text boxes with at least two
-   boxes each are laid out as a table whose columns are the x ranges no box crosses.
+5. **Few or no rulings** (a rule-light or borderless table, or lines too faint to find):
+   the characters outside every ruled table go through the text-alignment grid
+   (``text_grid``), the algorithm digital pages use, with the horizontal rulings found
+   as row separators.
 
 Ids, spans and boxes follow ``schemas/grid.py`` exactly (``p3.t1.r4.c2``, 1-based, boxes in
 PDF points), so nothing downstream knows the page was scanned; ``PageGrid.ocr_used`` says it.
@@ -53,6 +55,7 @@ from extractor.ingest.scan_text import (
     text_ink,
     tighten,
 )
+from extractor.ingest.text_grid import Glyph, GridGeom, Rule, text_tables
 from schemas.grid import Cell, PageGrid, Table, TextLine, cell_id, line_id, table_id
 
 # Lengths in PDF points (converted to pixels with the render scale).
@@ -163,17 +166,8 @@ def _snap(values: list[float], tol: float) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
-@dataclass
-class TableGeom:
-    """A table's grid in pixels: grid lines and merged cells as slot rectangles."""
-
-    xs: list[float]
-    ys: list[float]
-    cells: list[tuple[int, int, int, int]]  # (row0, col0, row1, col1), inclusive slots
-
-    @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
+# The slot grid with merged cells: the same shape for ruled and text-aligned tables.
+TableGeom = GridGeom
 
 
 def group_tables(hs: list[Seg], vs: list[Seg], scale: float) -> list[tuple[list[Seg], list[Seg]]]:
@@ -312,58 +306,29 @@ def _rectangular(rects: list[list[int]]) -> list[tuple[int, int, int, int]]:
 
 
 # ---------------------------------------------------------------------------------------
-# Tables from text alignment (no rulings found)
+# Tables from text alignment (text outside every ruled table)
 
 
-def _rows_of(lines: list[OcrLine]) -> list[list[OcrLine]]:
-    rows: list[list[OcrLine]] = []
-    for ln in sorted(lines, key=lambda ln: (ln.y0 + ln.y1) / 2):
-        cy = (ln.y0 + ln.y1) / 2
-        if rows:
-            last = rows[-1]
-            ly0 = sum(x.y0 for x in last) / len(last)
-            ly1 = sum(x.y1 for x in last) / len(last)
-            if ly0 <= cy <= ly1:
-                last.append(ln)
-                continue
-        rows.append([ln])
-    return [sorted(r, key=lambda ln: ln.x0) for r in rows]
+def _glyph(ch: OcrChar) -> Glyph:
+    """An OCR character for the text-alignment grid. OCR boxes are as tall as their
+    detected line (about 1.6 font sizes), so the size is taken as 0.6 of the box."""
+    size = 0.6 * max(1.0, ch.y1 - ch.y0)
+    return Glyph(ch.text, ch.x0, ch.cy - size / 2, ch.x1, ch.cy + size / 2, size)
 
 
-def text_aligned_table(lines: list[OcrLine], scale: float) -> TableGeom | None:
-    """A grid from text boxes alone: consecutive rows of ≥ 2 boxes, columns where no box
-    crosses. Used only when a page shows text but no ruling lines."""
-    rows = _rows_of(lines)
-    best: list[list[OcrLine]] = []
-    run: list[list[OcrLine]] = []
-    for r in [*rows, []]:
-        if len(r) >= 2:
-            run.append(r)
-            continue
-        if len(run) > len(best):
-            best = run
-        run = []
-    if len(best) < 2:
-        return None
-    boxes = [ln for r in best for ln in r]
-    gap = 1.5 * scale
-    spans = sorted((ln.x0 - gap, ln.x1 + gap) for ln in boxes)
-    cols: list[list[float]] = []
-    for a, b in spans:
-        if cols and a <= cols[-1][1]:
-            cols[-1][1] = max(cols[-1][1], b)
-        else:
-            cols.append([a, b])
-    if len(cols) < 2:
-        return None
-    xs = [cols[0][0]] + [(cols[i][1] + cols[i + 1][0]) / 2 for i in range(len(cols) - 1)]
-    xs.append(cols[-1][1])
-    ys = [min(ln.y0 for ln in best[0]) - gap]
-    for i in range(len(best) - 1):
-        ys.append((max(ln.y1 for ln in best[i]) + min(ln.y0 for ln in best[i + 1])) / 2)
-    ys.append(max(ln.y1 for ln in best[-1]) + gap)
-    cells = [(r, c, r, c) for r in range(len(ys) - 1) for c in range(len(xs) - 1)]
-    return TableGeom(xs=xs, ys=ys, cells=cells)
+def text_aligned_tables(
+    chars: list[OcrChar], hs: list[Seg], ruled: list[TableGeom]
+) -> list[TableGeom]:
+    """Tables that text alignment shows among the characters outside ``ruled`` (the same
+    algorithm as digital pages: ``text_grid``), the horizontal rulings as row separators."""
+    boxes = [g.bbox for g in ruled]
+    outside = [
+        ch
+        for ch in chars
+        if not any(b[0] <= ch.cx <= b[2] and b[1] <= ch.cy <= b[3] for b in boxes)
+    ]
+    rules = [Rule(h.pos, h.a, h.b) for h in hs]
+    return text_tables([_glyph(ch) for ch in outside], rules)
 
 
 # ---------------------------------------------------------------------------------------
@@ -456,10 +421,7 @@ def grid_from_ocr(
         g = build_table(gh, gv, chars, tf.scale)
         if g is not None and len(g.cells) >= 2:
             geoms.append(g)
-    if not geoms:
-        g = text_aligned_table(ocr_lines, tf.scale)
-        if g is not None:
-            geoms.append(g)
+    geoms += text_aligned_tables(chars, hs, geoms)
     geoms.sort(key=lambda g: (round(g.ys[0] / (10 * tf.scale)), g.xs[0]))
     grid = PageGrid(
         number=page_no, width=size[0], height=size[1], has_text_layer=False, ocr_used=True
