@@ -180,15 +180,16 @@ def test_faint_rulings_still_make_the_grid(synthetic: dict[str, Any]) -> None:
 def test_text_alignment_grid_without_rulings() -> None:
     """No ruling at all: rows of text boxes make a table whose columns nothing crosses."""
 
-    def chars(text: str, x0: float, y0: float) -> list[OcrChar]:
-        return [
+    def line(text: str, x0: float, y0: float) -> OcrLine:
+        chars = [
             OcrChar(c, 0.99, x0 + 20.0 * i, y0, x0 + 20.0 * (i + 1), y0 + 33.0)
             for i, c in enumerate(text)
         ]
+        return OcrLine(text, 0.99, x0, y0, x0 + 20.0 * len(text), y0 + 33.0, chars)
 
-    got = chars("单位绩效表", 200, 20)  # a title: one box on its row, far above
+    got = [line("单位绩效表", 200, 20)]  # a title: one box on its row, far above
     for r, y in enumerate((100, 140, 180)):
-        got += chars(f"名称{r}", 50, y) + chars(f"{r}.00", 300, y) + chars("完成", 500, y)
+        got += [line(f"名称{r}", 50, y), line(f"{r}.00", 300, y), line("完成", 500, y)]
     tables = text_aligned_tables(got, [], [])
     assert len(tables) == 1
     g = tables[0]

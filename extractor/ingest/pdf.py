@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pymupdf
 
 from extractor.ingest.chars import _Char, assemble_lines, join_lines
+from extractor.ingest.furniture import MARGIN, in_margin, is_furniture, running_signatures
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
 from jixiao.errors import (
@@ -213,8 +214,69 @@ def _closing_lines(
     return out
 
 
-def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
+def margin_texts(page: pymupdf.Page) -> list[tuple[str, float]]:
+    """The text lines (text, top) in the top and bottom margins of a page."""
+    r = page.rect
+    out: list[tuple[str, float]] = []
+    for clip in (
+        pymupdf.Rect(r.x0, r.y0, r.x1, r.y0 + MARGIN * r.height),
+        pymupdf.Rect(r.x0, r.y1 - MARGIN * r.height, r.x1, r.y1),
+    ):
+        d: dict[str, Any] = page.get_text("dict", clip=clip)
+        for block in d.get("blocks", []):
+            for line in block.get("lines", []):
+                t = "".join(sp.get("text", "") for sp in line.get("spans", [])).strip()
+                if t:
+                    out.append((t, float(line["bbox"][1])))
+    return out
+
+
+def _apart(bb: BBox, lines: list[tuple[BBox, str]], height: float) -> bool:
+    """The margin text around the line (lines closer than half a line to it, in the
+    margin) has at least a line's height of space towards the page's body, and no
+    body text beside it: page furniture, not the top or bottom rows of a table."""
+    h = bb[3] - bb[1]
+    top = bb[3] <= height / 2
+    margin = [o for o, _ in lines if in_margin(o[1], o[3], height)]
+    body = [o for o, _ in lines if not in_margin(o[1], o[3], height)]
+    lo, hi = bb[1], bb[3]
+    grew = True
+    while grew:
+        grew = False
+        for o in margin:
+            if o[1] < hi + 0.5 * h and o[3] > lo - 0.5 * h and (o[1] < lo or o[3] > hi):
+                lo, hi, grew = min(lo, o[1]), max(hi, o[3]), True
+    if any(o[1] < hi and o[3] > lo for o in body):
+        return False
+    space = min(
+        (o[1] - hi if top else lo - o[3] for o in body if (o[1] >= hi if top else o[3] <= lo)),
+        default=height,
+    )
+    return space >= h
+
+
+def _without_furniture(
+    chars: list[_Char], raw_lines: list[tuple[BBox, str]], height: float, running: set[str]
+) -> tuple[list[_Char], list[tuple[BBox, str]]]:
+    """Running headers/footers and page numbers taken out: not rows, titles or values."""
+    furniture = [
+        bb
+        for bb, t in raw_lines
+        if is_furniture(t, bb, height, running, _apart(bb, raw_lines, height))
+    ]
+    if not furniture:
+        return chars, raw_lines
+    kept = [c for c in chars if not _inside_any((c.x0, c.cy, c.x1, c.cy), furniture)]
+    return kept, [(bb, t) for bb, t in raw_lines if bb not in furniture]
+
+
+def page_grid(
+    page: pymupdf.Page, page_no: int, settings: Settings, running: set[str] | None = None
+) -> PageGrid:
+    """One page as a grid. ``running``: signatures of the document's running headers and
+    footers (``furniture.running_signatures``), left out with page numbers."""
     chars, raw_lines = _chars(page)
+    chars, raw_lines = _without_furniture(chars, raw_lines, page.rect.height, running or set())
     n_text = sum(1 for c in chars if not c.c.isspace())
     n_garbled = sum(1 for c in chars if unicodedata.category(c.c) in ("Cc", "Co", "Cn"))
     if n_text and n_garbled > 0.3 * n_text:
@@ -278,6 +340,17 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
     return grid
 
 
+def _running(doc: pymupdf.Document) -> set[str]:
+    """Running header/footer signatures of a document (a damaged page counts as none)."""
+    texts: list[list[tuple[str, float]]] = []
+    for i in range(doc.page_count):
+        try:
+            texts.append(margin_texts(doc.load_page(i)))
+        except Exception:  # a broken page is reported when it is read for its grid
+            texts.append([])
+    return running_signatures(texts)
+
+
 def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> DocumentGrid:
     """The whole document as grids. Raises ``InputError`` for unusable files.
 
@@ -286,12 +359,13 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
     """
     doc = open_pdf(path, settings)
     try:
+        running = _running(doc)
         pages = []
         for i in range(doc.page_count):
             try:
                 pymupdf.TOOLS.reset_mupdf_warnings()
                 page = doc.load_page(i)
-                grid = page_grid(page, i + 1, settings)
+                grid = page_grid(page, i + 1, settings, running)
                 if grid.needs_ocr and settings.ocr:
                     # Imported here: OpenCV and ONNX Runtime load only for scans.
                     from extractor.ingest.ocr import default_engine

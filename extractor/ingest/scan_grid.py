@@ -309,26 +309,27 @@ def _rectangular(rects: list[list[int]]) -> list[tuple[int, int, int, int]]:
 # Tables from text alignment (text outside every ruled table)
 
 
-def _glyph(ch: OcrChar) -> Glyph:
+def _glyph(ch: OcrChar, line: int) -> Glyph:
     """An OCR character for the text-alignment grid. OCR boxes are as tall as their
     detected line (about 1.6 font sizes), so the size is taken as 0.6 of the box."""
     size = 0.6 * max(1.0, ch.y1 - ch.y0)
-    return Glyph(ch.text, ch.x0, ch.cy - size / 2, ch.x1, ch.cy + size / 2, size)
+    return Glyph(ch.text, ch.x0, ch.cy - size / 2, ch.x1, ch.cy + size / 2, size, line)
 
 
 def text_aligned_tables(
-    chars: list[OcrChar], hs: list[Seg], ruled: list[TableGeom]
+    lines: list[OcrLine], hs: list[Seg], ruled: list[TableGeom]
 ) -> list[TableGeom]:
     """Tables that text alignment shows among the characters outside ``ruled`` (the same
     algorithm as digital pages: ``text_grid``), the horizontal rulings as row separators."""
     boxes = [g.bbox for g in ruled]
-    outside = [
-        ch
-        for ch in chars
-        if not any(b[0] <= ch.cx <= b[2] and b[1] <= ch.cy <= b[3] for b in boxes)
+    glyphs = [
+        _glyph(ch, k)
+        for k, ln in enumerate(lines)
+        for ch in ln.chars
+        if ch.text.strip()
+        and not any(b[0] <= ch.cx <= b[2] and b[1] <= ch.cy <= b[3] for b in boxes)
     ]
-    rules = [Rule(h.pos, h.a, h.b) for h in hs]
-    return text_tables([_glyph(ch) for ch in outside], rules)
+    return text_tables(glyphs, [Rule(h.pos, h.a, h.b) for h in hs])
 
 
 # ---------------------------------------------------------------------------------------
@@ -421,7 +422,7 @@ def grid_from_ocr(
         g = build_table(gh, gv, chars, tf.scale)
         if g is not None and len(g.cells) >= 2:
             geoms.append(g)
-    geoms += text_aligned_tables(chars, hs, geoms)
+    geoms += text_aligned_tables(ocr_lines, hs, geoms)
     geoms.sort(key=lambda g: (round(g.ys[0] / (10 * tf.scale)), g.xs[0]))
     grid = PageGrid(
         number=page_no, width=size[0], height=size[1], has_text_layer=False, ocr_used=True

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 # Lengths as multiples of the text size.
 FRAGMENT_GAP = 0.9  # a gap wider than this always separates two fragments
+OCR_LINE_GAP = 2.0  # inside one OCR text line, only a gap this wide separates fragments
 SPLIT_GAP = 0.3  # a narrower gap (>= this) separates them where other lines have a column gap
 BAND_PITCH = 1.0  # lines whose centres are closer than this are interleaved: one band
 REGION_GAP = 1.6  # a wider vertical gap between bands ends a table
@@ -59,6 +60,9 @@ class Glyph:
     x1: float
     y1: float
     size: float
+    # Glyphs an OCR detector read as one text line share a group: their character boxes
+    # are estimates, so only a clear column gap splits them.
+    group: int | None = None
 
     @property
     def cx(self) -> float:
@@ -226,7 +230,10 @@ def _split(glyphs: list[Glyph], gap: float) -> list[Frag]:
     for g in glyphs:
         if not g.text.strip():
             continue
-        if out and prev is not None and g.x0 - prev.x1 <= gap * max(g.size, prev.size):
+        limit = gap * max(g.size, prev.size) if prev is not None else 0.0
+        if prev is not None and g.group is not None and g.group == prev.group:
+            limit = max(limit, OCR_LINE_GAP * g.size)
+        if out and prev is not None and g.x0 - prev.x1 <= limit:
             out[-1].append(g)
         else:
             out.append([g])
@@ -245,7 +252,8 @@ def _refine(frags: list[Frag], gaps: list[tuple[float, float]]) -> list[Frag]:
     for f in frags:
         cur: list[Glyph] = []
         for g in f.glyphs:
-            if cur and g.x0 - cur[-1].x1 >= SPLIT_GAP * g.size:
+            same_line = g.group is not None and g.group == cur[-1].group if cur else False
+            if cur and not same_line and g.x0 - cur[-1].x1 >= SPLIT_GAP * g.size:
                 a, b = cur[-1].x1, g.x0
                 support = sum(1 for lo, hi in gaps if lo <= b and hi >= a and hi - lo > b - a)
                 if support >= 2:

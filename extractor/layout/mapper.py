@@ -306,11 +306,7 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) ->
                 continue
         if self_eval and fund_cols is not None and first is not None:
             label_cell = next(
-                (
-                    c
-                    for c in row.cells
-                    if label(c.text, "fund_rows") and _left_of(c, fund_cols)
-                ),
+                (c for c in row.cells if label(c.text, "fund_rows") and _left_of(c, fund_cols)),
                 None,
             )
             if label_cell is not None and isinstance(rec, SelfEvaluation):

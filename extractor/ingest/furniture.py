@@ -1,0 +1,61 @@
+"""Page furniture of a report: running headers and footers, and page numbers.
+
+Forms are often published as the attachment of a report whose pages carry the same header
+line ("某某单位2023年度部门决算 … 附件") and a "第 N 页 共 M 页" footer. These lines are not
+part of any form: they must never become table rows, titles or values. A line is furniture
+when it lies in the top or bottom margin of its page and either reads as a page number
+(alone on its line) or repeats, digits aside, at the same height on other pages (a table
+row repeated at the top of continued pages sits at a different height on each page).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+MARGIN = 0.1  # share of the page height at the top and at the bottom
+PAGE_NUMBER = re.compile(
+    r"^(第\s*\d+\s*页(\s*[,，/]?\s*共\s*\d+\s*页)?"
+    r"|共\s*\d+\s*页\s*第\s*\d+\s*页"
+    r"|[-—–]\s*\d+\s*[-—–]"
+    r"|\d+\s*/\s*\d+"
+    r"|(page|p\.)\s*\d+(\s*(of|/)\s*\d+)?"
+    r"|\d{1,4})$",
+    re.IGNORECASE,
+)
+
+
+def signature(text: str, y0: float) -> str:
+    """What stays the same from page to page: the text without whitespace, digits as
+    ``#``, and its height on the page (to 3 points)."""
+    return f"{round(y0 / 3)}:" + re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+
+def in_margin(y0: float, y1: float, height: float) -> bool:
+    return y1 <= MARGIN * height or y0 >= (1 - MARGIN) * height
+
+
+WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z].*[\u4e00-\u9fffA-Za-z]")
+
+
+def running_signatures(pages: list[list[tuple[str, float]]]) -> set[str]:
+    """Signatures of margin lines with words in them that repeat at the same height on
+    more than half of the pages (two at least). ``pages``: each page's margin lines
+    (text, top)."""
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        seen.update({signature(t, y0) for t, y0 in lines if WORDY.search(t)})
+    need = max(2, len(pages) // 2 + 1)
+    return {s for s, n in seen.items() if n >= need}
+
+
+def is_furniture(
+    text: str, box: tuple[float, float, float, float], height: float, running: set[str], apart: bool
+) -> bool:
+    """A margin line that is a page number or a running header/footer. ``apart``: the line
+    stands apart from the page's body (nothing beside it, a line's height of space towards
+    the body), as page furniture does and a table row does not."""
+    if not apart or not in_margin(box[1], box[3], height):
+        return False
+    t = text.strip()
+    return bool(PAGE_NUMBER.match(t)) or signature(t, box[1]) in running
