@@ -86,6 +86,8 @@ EN: dict[str, str] = {
     "DUPLICATE_INDICATOR_NUMBER": "{group}: 指标{n} is numbered twice (indicators {idx})",
     "INDICATOR_NUMBER_GAP": "{group}: indicators numbered {printed} with no 指标{n}",
     "UNCHECKED": "a check could not be computed ({err})",
+    "DOUBLED_UNIT": "indicator {i} ({name}): {printed!r} repeats the date unit {unit} (a typing slip?)",
+    "OFF_TAXONOMY": "indicator {i} ({name}) is filed under {printed} but measures no satisfaction",
 }
 ZH: dict[str, str] = {
     "R1": "{row}：执行率印为 {printed}，但 全年执行数 {ex} ÷ 全年预算数 {full} × 100 = {computed}{hint_zh}",
@@ -122,6 +124,8 @@ ZH: dict[str, str] = {
     "DUPLICATE_INDICATOR_NUMBER": "{group}：“指标{n}”编号重复（第 {idx} 项）",
     "INDICATOR_NUMBER_GAP": "{group}：指标编号为 {printed}，缺少“指标{n}”",
     "UNCHECKED": "某项校验无法计算（{err}）",
+    "DOUBLED_UNIT": "第{i}项指标（{name}）：“{printed}”中“{unit}”重复（疑为笔误）",
+    "OFF_TAXONOMY": "第{i}项指标（{name}）列在“{printed}”下，但衡量的并非满意度",
 }
 SEVERITY = {
     **dict.fromkeys(("R1", "R2", "R4", "R5", "R6", "R7", "R8", "R9"), Severity.ERROR),

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from extractor.checks.messages import BUDGET_WORDS, DATE, LEVEL1_KEYS, NUMBERED
 from extractor.checks.printed import Collector, Num, blank, fmt, num, number_or_warn
+from extractor.checks.wording import wording
 from schemas.numbers import Quantity, normalise_text
 from schemas.records import (
     SelfEvalIndicator,
@@ -54,6 +55,7 @@ def indicator_structure(
             names, fld = [indicators[i].name for _, i in items], f"indicators.{items[0][1]}.name"
             kw = {"group": f"{l1}/{l2}", "n": missing[0]}
             out.add("INDICATOR_NUMBER_GAP", fld, names, str(sorted(set(numbers))), str(full), **kw)
+    wording(indicators, out)
 
 
 def r5_weights_sum(

@@ -12,7 +12,7 @@ Codes and severities:
 - warning: R10 score vs achievement, R12 low rate without 偏差原因, MISSING_GRADE,
   MISSING_TOTAL, MISSING_VALUE, MISSING_UNIT, NON_NUMERIC, UNKNOWN_GRADE, BUDGET_WEIGHT,
   EXECUTED_OVER_BUDGET, ANNUAL_EXCEEDS_TOTAL, LEVEL_MISMATCH, DUPLICATE_INDICATOR_NUMBER,
-  INDICATOR_NUMBER_GAP.
+  INDICATOR_NUMBER_GAP, DOUBLED_UNIT and OFF_TAXONOMY (``extractor.checks.wording``).
 - info: R11 first-level weights; R4 when blank sub-rows make the sum undecidable; UNCHECKED.
 
 This module holds the funds rules (R1, R2, R4, R9 and the target declaration's sums) and

@@ -272,6 +272,7 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) ->
             fc = header_columns(row, "fund_columns", 3, label)
             if fc:
                 fund_cols = fc
+                _amounts_in_header(row, notes)
                 continue
         gc = header_columns(row, goal_cat, 2, label)
         if gc:
@@ -320,6 +321,19 @@ def _map_tables(seg: Segment, rec: Record, notes: MapNotes, label: H.Labeler) ->
     if ind_rows and ind_cols is None:
         pass
     _map_indicators(seg, rec, ind_rows, notes, label)
+
+
+AMOUNT = re.compile(r"^[\d,，]+(\.\d+)?%?$")
+
+
+def _amounts_in_header(row: Row, notes: MapNotes) -> None:
+    """The funds column-header row printing amounts between its labels: the block is
+    misaligned (values shifted up a row), which the clerk must see."""
+    amounts = [c.text for c in row.cells if c.id in row.anchors and AMOUNT.match(c.text.strip())]
+    if amounts:
+        notes.problems.append(
+            "资金表头行同时印有数字（" + "、".join(amounts[:6]) + "）：资金各行可能错位"
+        )
 
 
 def _left_of(cell: Cell, cols: dict[str, Col]) -> bool:
@@ -385,6 +399,3 @@ def _map_indicators(
             rec.indicators.append(SelfEvalIndicator(level1=l1, level2=l2, **vals))
         else:
             rec.indicators.append(TargetIndicator(level1=l1, level2=l2, **vals))
-
-
-_ = re  # patterns are compiled in headers.py
