@@ -348,44 +348,73 @@ class _Page:
     read: list[tuple[float, float, float, float]]  # the detector's text-line boxes
 
 
+def _cell_chars(
+    rect: tuple[float, float, float, float], inside: list[OcrChar], pg: _Page
+) -> list[OcrChar]:
+    """A cell's characters: a lone bar read as a dash, and the ink the detector missed."""
+    inside = as_dash(pg.ink, rect, inside, pg.tf.scale) or inside
+    return inside + second_chance(
+        pg.gray, pg.ink, rect, inside, pg.read, pg.tf.scale, pg.recognizer, pg.min_score
+    )
+
+
+def _cell(
+    slots: tuple[int, int, int, int],
+    rect: tuple[float, float, float, float],
+    inside: list[OcrChar],
+    page_no: int,
+    t_index: int,
+    pg: _Page,
+) -> Cell:
+    r0, c0, r1, c1 = slots
+    lines = assemble_chars(inside)
+    return Cell(
+        id=cell_id(page_no, t_index, r0 + 1, c0 + 1),
+        page=page_no,
+        table=t_index,
+        row=r0 + 1,
+        col=c0 + 1,
+        row_span=r1 - r0 + 1,
+        col_span=c1 - c0 + 1,
+        bbox=pg.tf.box_to_pdf(*rect),
+        text="".join(lines).strip(),
+        lines=lines,
+        confidence=text_confidence(inside) if lines else None,
+    )
+
+
+def _empty_slots(geom: TableGeom) -> list[tuple[int, int, int, int]]:
+    """Slots no cell covers (a text-aligned grid leaves blank slots without a cell)."""
+    covered = {
+        (r, c)
+        for r0, c0, r1, c1 in geom.cells
+        for r in range(r0, r1 + 1)
+        for c in range(c0, c1 + 1)
+    }
+    return [
+        (r, c, r, c)
+        for r in range(len(geom.ys) - 1)
+        for c in range(len(geom.xs) - 1)
+        if (r, c) not in covered
+    ]
+
+
 def _table_model(
     geom: TableGeom, chars: list[OcrChar], page_no: int, t_index: int, pg: _Page
 ) -> tuple[Table, set[int]]:
-    """The ``Table`` with cell texts, and the indices of the characters it took."""
+    """The ``Table`` with cell texts, and the indices of the characters it took. A blank
+    slot becomes a cell only where ink the detector missed is read there (a dash)."""
     taken: set[int] = set()
     cells: list[Cell] = []
-    for r0, c0, r1, c1 in geom.cells:
-        x0, y0, x1, y1 = geom.xs[c0], geom.ys[r0], geom.xs[c1 + 1], geom.ys[r1 + 1]
+    for slots in geom.cells + _empty_slots(geom):
+        r0, c0, r1, c1 = slots
+        rect = (geom.xs[c0], geom.ys[r0], geom.xs[c1 + 1], geom.ys[r1 + 1])
+        x0, y0, x1, y1 = rect
         mine = [i for i, ch in enumerate(chars) if x0 <= ch.cx < x1 and y0 <= ch.cy < y1]
         taken.update(mine)
-        inside = [chars[i] for i in mine]
-        inside = as_dash(pg.ink, (x0, y0, x1, y1), inside, pg.tf.scale) or inside
-        inside += second_chance(
-            pg.gray,
-            pg.ink,
-            (x0, y0, x1, y1),
-            inside,
-            pg.read,
-            pg.tf.scale,
-            pg.recognizer,
-            pg.min_score,
-        )
-        lines = assemble_chars(inside)
-        cells.append(
-            Cell(
-                id=cell_id(page_no, t_index, r0 + 1, c0 + 1),
-                page=page_no,
-                table=t_index,
-                row=r0 + 1,
-                col=c0 + 1,
-                row_span=r1 - r0 + 1,
-                col_span=c1 - c0 + 1,
-                bbox=pg.tf.box_to_pdf(x0, y0, x1, y1),
-                text="".join(lines).strip(),
-                lines=lines,
-                confidence=text_confidence(inside) if lines else None,
-            )
-        )
+        inside = _cell_chars(rect, [chars[i] for i in mine], pg)
+        if slots in geom.cells or inside:
+            cells.append(_cell(slots, rect, inside, page_no, t_index, pg))
     cells.sort(key=lambda c: (c.row, c.col))
     table = Table(
         id=table_id(page_no, t_index),
