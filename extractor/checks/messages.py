@@ -88,6 +88,7 @@ EN: dict[str, str] = {
     "UNCHECKED": "a check could not be computed ({err})",
     "DOUBLED_UNIT": "indicator {i} ({name}): {printed!r} repeats the date unit {unit} (a typing slip?)",
     "OFF_TAXONOMY": "indicator {i} ({name}) is filed under {printed} but measures no satisfaction",
+    "TRUNCATED": "{field}: printed {printed} is {computed} truncated; rounding gives {expected} (Shanghai municipal forms truncate, most regions round: choose the region's rule set)",
 }
 ZH: dict[str, str] = {
     "R1": "{row}：执行率印为 {printed}，但 全年执行数 {ex} ÷ 全年预算数 {full} × 100 = {computed}{hint_zh}",
@@ -126,6 +127,7 @@ ZH: dict[str, str] = {
     "UNCHECKED": "某项校验无法计算（{err}）",
     "DOUBLED_UNIT": "第{i}项指标（{name}）：“{printed}”中“{unit}”重复（疑为笔误）",
     "OFF_TAXONOMY": "第{i}项指标（{name}）列在“{printed}”下，但衡量的并非满意度",
+    "TRUNCATED": "{row}：印为 {printed}，是 {computed} 截尾所得；四舍五入应为 {expected}（上海市级表格截尾，多数地区四舍五入：请选用所在地区的规则集）",
 }
 SEVERITY = {
     **dict.fromkeys(("R1", "R2", "R4", "R5", "R6", "R7", "R8", "R9"), Severity.ERROR),

@@ -113,6 +113,17 @@ class Collector:
             return True
         return abs(printed.value - computed) <= self.rules.tolerance_for(d)
 
+    def truncated_only(self, printed: Num, computed: Decimal) -> bool:
+        """R3 where the region is unknown (the rule set accepts truncation and rounding):
+        the printed value is the truncation of ``computed`` and rounding gives another.
+        Right for Shanghai municipal forms, a slip on most others: the clerk checks."""
+        modes = self.rules.rounding
+        if RoundingMode.TRUNCATE not in modes or len(modes) < 2 or printed.decimals == 0:
+            return False
+        d = printed.decimals
+        trunc = quantize(computed, d, RoundingMode.TRUNCATE)
+        return trunc == printed.value and quantize(computed, d, RoundingMode.HALF_UP) != trunc
+
     def as_printed(self, computed: Decimal, decimals: int) -> str:
         """The recomputed value as the form would print it (first accepted rounding mode)."""
         return f"{quantize(computed, decimals, self.rules.rounding[0]):f}"

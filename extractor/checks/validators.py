@@ -12,7 +12,9 @@ Codes and severities:
 - warning: R10 score vs achievement, R12 low rate without 偏差原因, MISSING_GRADE,
   MISSING_TOTAL, MISSING_VALUE, MISSING_UNIT, NON_NUMERIC, UNKNOWN_GRADE, BUDGET_WEIGHT,
   EXECUTED_OVER_BUDGET, ANNUAL_EXCEEDS_TOTAL, LEVEL_MISMATCH, DUPLICATE_INDICATOR_NUMBER,
-  INDICATOR_NUMBER_GAP, DOUBLED_UNIT and OFF_TAXONOMY (``extractor.checks.wording``).
+  INDICATOR_NUMBER_GAP, DOUBLED_UNIT and OFF_TAXONOMY (``extractor.checks.wording``),
+  TRUNCATED (a rate or score truncated where rounding differs, under a rule set for an
+  unknown region: right for Shanghai municipal forms, a slip elsewhere).
 - info: R11 first-level weights; R4 when blank sub-rows make the sum undecidable; UNCHECKED.
 
 This module holds the funds rules (R1, R2, R4, R9 and the target declaration's sums) and
@@ -35,7 +37,7 @@ from extractor.checks.printed import (
     number_or_warn,
     quantize,
 )
-from extractor.checks.rules import DEFAULT_RULE_SET, RuleSet
+from extractor.checks.rules import DEFAULT_RULE_SET, RoundingMode, RuleSet
 from extractor.checks.scoring import (
     indicator_structure,
     r5_weights_sum,
@@ -233,6 +235,9 @@ def _rate(name: str, row: FundRow, r9: bool, out: Collector) -> Decimal | None:
             out.add("R1:zero", field, vals, row.execution_rate.text, undefined, **kw)
         return None
     computed = ex.value / full.value * 100
+    if printed is not None and out.truncated_only(printed, computed):
+        rounded = f"{quantize(computed, printed.decimals, RoundingMode.HALF_UP):f}"
+        out.add("TRUNCATED", field, vals, printed.text, rounded, computed=fmt(computed), **kw)
     if printed is not None and not out.accepts(printed, computed):
         if _matches_initial(printed, ex.value, init, full.value, out):
             kw["hint"] = " (it matches 年初预算数 instead)"
@@ -271,6 +276,20 @@ def _budget_score(
     if s is None:
         return expected
     ok = out.accepts(s, expected)
+    if ok and out.truncated_only(s, expected):
+        rounded = f"{quantize(expected, s.decimals, RoundingMode.HALF_UP):f}"
+        vals = [total.score, total.weight, total.execution_rate]
+        out.add(
+            "TRUNCATED",
+            "funds.total.score",
+            vals,
+            s.text,
+            rounded,
+            computed=fmt(expected),
+            row=ROW_ZH["total"],
+            ex="",
+            full="",
+        )
     if not ok and rules.score_decimals is not None:  # the form rounds the score itself
         rounded = quantize(expected, rules.score_decimals, rules.rounding[0])
         ok = abs(s.value - rounded) <= rules.tolerance_for(s.decimals)
