@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 FRAGMENT_GAP = 0.9  # a gap wider than this always separates two fragments
 OCR_LINE_GAP = 2.0  # inside one OCR text line, only a gap this wide separates fragments
 SPLIT_GAP = 0.3  # a narrower gap (>= this) separates them where other lines have a column gap
+NEAR_PITCH = 1.5  # ... and a lone fragment this close to the band's main line, through them
 BAND_PITCH = 1.0  # lines whose centres are closer than this are interleaved: one band
 REGION_GAP = 1.6  # a wider vertical gap between bands ends a table
 TABULAR_GAP = 1.5  # a band is tabular when two of its fragments are this far apart
@@ -304,8 +305,9 @@ def _joins(band: Band, ln: Line, rules: list[Rule]) -> bool:
     # A lone fragment may also join through a line next to the main one (a label beside
     # the last line of a wrapped cell), never through a chain of such lines.
     near = [x for x in band.lines if x is main or _interleaved(x, main)]
+    reach = abs(ln.cy - main.cy) < NEAR_PITCH * max(ln.size, main.size)
     if not _interleaved(main, ln) and (
-        len(ln.frags) > 1 or not any(_interleaved(x, ln) for x in near)
+        len(ln.frags) > 1 or not reach or not any(_interleaved(x, ln) for x in near)
     ):
         return False
     x0 = min(f.x0 for f in ln.frags)
@@ -451,7 +453,7 @@ def _pitch_limit(bands: list[Band]) -> float:
         for lo in bands[i + 1].blocks:
             for up in bands[i].blocks:
                 a = _continues(up, lo)
-                if a is not None:
+                if a is not None and _first_frag(lo).cy - a.cy > 0.5 * size:
                     wraps.append(_first_frag(lo).cy - a.cy)
     cap = WRAP_PITCH_MAX * size
     if not wraps:
