@@ -753,9 +753,10 @@ def merge_rows(bands: list[Band], blocks: list[Block]) -> list[Band]:
     side = [_satellite(bands, blocks, i, pitch) for i in range(n)]
     group = [0] * n
     for i in range(1, n):
-        # (A side label in vertical text spans many rows: it says nothing about them.)
-        present = [b for b in blocks if b.b0 <= i - 1 <= b.b1 and not _vertical(b)]
-        all_go_on = bool(present) and all(b.b1 >= i for b in present)
+        # The cells starting in band i-1 all go on below (labels of earlier rows ending
+        # there, and side labels in vertical text, say nothing about it).
+        starting = [b for b in blocks if b.b0 == i - 1 and not _vertical(b)]
+        all_go_on = bool(starting) and all(b.b1 >= i for b in starting)
         none_start = not any(b.b0 == i and not _vertical(b) for b in blocks)
         joins = all_go_on or none_start or side[i] == -1 or side[i - 1] == 1
         group[i] = group[i - 1] + (0 if joins else 1)
