@@ -277,14 +277,14 @@ def _budget_score(
         return expected
     ok = out.accepts(s, expected)
     if ok and out.truncated_only(s, expected):
-        rounded = f"{quantize(expected, s.decimals, RoundingMode.HALF_UP):f}"
+        half_up = f"{quantize(expected, s.decimals, RoundingMode.HALF_UP):f}"
         vals = [total.score, total.weight, total.execution_rate]
         out.add(
             "TRUNCATED",
             "funds.total.score",
             vals,
             s.text,
-            rounded,
+            half_up,
             computed=fmt(expected),
             row=ROW_ZH["total"],
             ex="",

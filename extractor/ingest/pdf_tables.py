@@ -82,11 +82,12 @@ def geom_table(geom: GridGeom, page_no: int, t_index: int, chars: list[_Char]) -
                 lines=lines,
             )
         )
+    x0, y0, x1, y1 = geom.bbox
     return Table(
         id=table_id(page_no, t_index),
         page=page_no,
         index=t_index,
-        bbox=tuple(round(v, 2) for v in geom.bbox),  # type: ignore[arg-type]
+        bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)),
         n_rows=len(geom.ys) - 1,
         n_cols=len(geom.xs) - 1,
         cells=cells,

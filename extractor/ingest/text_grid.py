@@ -520,10 +520,9 @@ def fences(blocks: list[Block], n_bands: int) -> list[float]:
         gaps += [(a.x1, b.x0) for a, b in itertools.pairwise(row) if b.x0 > a.x1]
     # Vertical text (a side label printed a character or two a line) has its own column,
     # whether or not a band shows a cell right beside it.
-    for b in blocks:
-        if _vertical(b):
-            size = _first_frag(b).size
-            gaps.append((b.x1, b.x1 + 0.5 * size))
+    for v in blocks:
+        if _vertical(v):
+            gaps.append((v.x1, v.x1 + 0.5 * _first_frag(v).size))
     groups: list[list[tuple[float, float]]] = []
     for a, b in sorted(gaps, key=lambda g: g[1]):
         if groups and max(g[0] for g in groups[-1]) <= b and min(g[1] for g in groups[-1]) >= a:
