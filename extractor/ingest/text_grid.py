@@ -475,8 +475,19 @@ def stack(bands: list[Band], rules: list[Rule]) -> list[Block]:
     out: list[Block] = list(open_blocks)
     for i in range(1, len(bands)):
         prev = [b for b in out if b.b1 == i - 1]
-        for lo in bands[i].blocks:
-            up = _stack_target(prev, lo, bands[i].blocks, limit, rules)
+        targets = [_stack_target(prev, lo, bands[i].blocks, limit, rules) for lo in bands[i].blocks]
+        # A band where a cell under one of the band above does not continue it starts a
+        # new row: in it only the clear remainder of a wrapped label (narrower than the line
+        # it continues) continues the row above, not a label of the same width.
+        if any(
+            t is None and any(_x_overlap(lo, b) for b in prev)
+            for lo, t in zip(bands[i].blocks, targets, strict=True)
+        ):
+            targets = [
+                t if t is not None and _remainder(t, lo) else None
+                for t, lo in zip(targets, bands[i].blocks, strict=True)
+            ]
+        for lo, up in zip(bands[i].blocks, targets, strict=True):
             if up is None:
                 out.append(lo)
             else:
@@ -485,10 +496,27 @@ def stack(bands: list[Band], rules: list[Rule]) -> list[Block]:
     return out
 
 
+def _remainder(up: Block, lo: Block) -> bool:
+    """The lower line is the clear remainder of a wrapped label (narrower by a character),
+    or the next character of vertical text."""
+    a, b = _last_frag(up), _first_frag(lo)
+    if len(a.text) <= 2 and len(b.text) <= 2:
+        return True
+    return (b.x1 - b.x0) <= (a.x1 - a.x0) - a.size
+
+
+def _numeric(b: Block) -> bool:
+    return bool(NUMBER.match(b.text))
+
+
+def _x_overlap(a: Block, b: Block) -> bool:
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > 0
+
+
 def _stack_target(
     prev: list[Block], lo: Block, same_band: list[Block], limit: float, rules: list[Rule]
 ) -> Block | None:
-    over = [b for b in prev if min(b.x1, lo.x1) - max(b.x0, lo.x0) > 0]
+    over = [b for b in prev if _x_overlap(b, lo)]
     if len(over) != 1:
         return None
     up = over[0]
@@ -755,7 +783,15 @@ def merge_rows(bands: list[Band], blocks: list[Block]) -> list[Band]:
         # The cells starting in band i-1 all go on below (labels of earlier rows ending
         # there, and side labels in vertical text, say nothing about it).
         starting = [b for b in blocks if b.b0 == i - 1 and not _vertical(b)]
-        all_go_on = bool(starting) and all(b.b1 >= i for b in starting)
+        going = [b for b in starting if b.b1 >= i]
+        # Labels left of the going-on cells (a row label printed beside their first line)
+        # go with that row.
+        rest = [
+            b
+            for b in starting
+            if b.b1 < i and not (going and b.x1 < min(g.x0 for g in going) and not _numeric(b))
+        ]
+        all_go_on = bool(going) and not rest
         none_start = not any(b.b0 == i and not _vertical(b) for b in blocks)
         joins = all_go_on or none_start or side[i] == -1 or side[i - 1] == 1
         group[i] = group[i - 1] + (0 if joins else 1)
