@@ -139,9 +139,24 @@ def test_r3_truncation_and_rounding_accepted_real_discrepancy_rejected(rate: str
 
 def test_r3_truncated_score_accepted() -> None:
     # 10 × 99.44% = 9.944 → 9.94 either way; 10 × 99.47% = 9.947 → truncated 9.94, rounded 9.95.
-    for score in ("9.94", "9.95"):
-        d = set_budget(base(), "100.00", "99.47", "99.47", score, str(90 + float(score)))
-        assert check(d) == [], score
+    # Both are accepted (no error); where the region is unknown a truncated value that
+    # rounding would print otherwise is a TRUNCATED warning, under the Shanghai set nothing.
+    d = set_budget(base(), "100.00", "99.47", "99.47", "9.95", "99.95")
+    assert check(d) == []
+    d = set_budget(base(), "100.00", "99.47", "99.47", "9.94", "99.94")
+    f = check(d)
+    assert kinds(f) == {("TRUNCATED", "warning")}
+    assert (f[0].field, f[0].printed, f[0].expected) == ("funds.total.score", "9.94", "9.95")
+    assert check(d, "cn-shanghai-municipal") == []
+
+
+def test_truncated_rate_is_a_warning_only_where_the_region_is_unknown() -> None:
+    # 994.47 / 1,000.00 × 100 = 99.447: printed 99.44 (truncated), rounding gives 99.45.
+    d = set_budget(base(), "1,000.00", "994.47", "99.44", "9.94", "99.94")
+    d["funds"]["total"]["initial_budget"] = d["funds"]["current_year"]["initial_budget"] = "1,000"
+    f = [x for x in check(d) if x.field == "funds.total.execution_rate"]
+    assert [(x.code, x.severity, x.expected) for x in f] == [("TRUNCATED", "warning", "99.45")]
+    assert not [x for x in check(d, "cn-shanghai-municipal") if x.code == "TRUNCATED"]
 
 
 def test_r3_score_rounded_to_one_decimal() -> None:
@@ -268,7 +283,8 @@ def test_truncation_versus_rounding_at_one_decimal() -> None:
     # 10 × 99.60% = 9.96: truncated 9.9, rounded 10.0.
     d = set_budget(base(), "100.00", "99.60", "99.60", "9.9", "99.9")
     assert check(d, "cn-shanghai-municipal") == []
-    assert check(d) == []  # region unknown: both conventions accepted
+    # Region unknown: both conventions accepted (no error), the truncation pointed out.
+    assert kinds(check(d)) == {("TRUNCATED", "warning")}
     assert kinds(check(d, "cn-beijing-district")) == {("R2", "error")}
 
 
