@@ -13,6 +13,8 @@ the golden records of ``../shared/golden/FORMAT.md``.
   whitespace removed) of one cell. Counted as multisets per document: a value the key holds
   k times and the cells hold c times has min(k, c) hits, each occurrence credited
   min(1, c / k) (so per-group shares are fractional where a value repeats across groups).
+  ``distinct`` is the looser figure: the share of distinct key values of a document that
+  some cell holds whole, however often the key needs it.
 - rows: an indicator row of the key is *kept together* when one table row has its name and
   its target (when the key has one) as whole cells. Each value field is then looked up in the
   row that holds the name and the most of the row's fields (``row_fields``).
@@ -132,7 +134,14 @@ def whole_cells(keys: list[KeyValue], cells: Counter[str]) -> dict[str, Any]:
             acc[0] += 1
             acc[1] += credit[k.value]
     hits = sum(min(n, cells[v]) for v, n in want.items())
-    return {"values": len(keys), "whole": hits, "groups": groups, "fields": fields}
+    return {
+        "values": len(keys),
+        "whole": hits,
+        "distinct": len(want),
+        "distinct_whole": sum(1 for v in want if cells[v]),
+        "groups": groups,
+        "fields": fields,
+    }
 
 
 def _row_sets(tables: Iterable[Table]) -> dict[str, list[set[str]]]:

@@ -119,13 +119,25 @@ def _pct(n: float, hits: float) -> str:
 
 
 def _print_table(scored: dict[str, dict[str, Any]]) -> None:
-    head = ["method", "whole", *GROUPS, "rows", "cut", "split", "pages/s", "tables", "MB"]
+    head = [
+        "method",
+        "whole",
+        "distinct",
+        *GROUPS,
+        "rows",
+        "cut",
+        "split",
+        "pages/s",
+        "tables",
+        "MB",
+    ]
     print("  " + " | ".join(head))
     for name, sc in scored.items():
         t = sc["total"]
         cols = [
             f"{BY_NAME[name].label:42s}",
             _pct(t["values"], t["whole"]),
+            _pct(t["distinct"], t["distinct_whole"]),
             *(_pct(*t["groups"][g]) for g in GROUPS),
             f"{_pct(t['rows'], t['together'])} ({t['together']}/{t['rows']})",
             f"{t['cut']:4d}",
@@ -166,7 +178,9 @@ def _print_files(scored: dict[str, dict[str, Any]], pdfs: list[Path]) -> None:
 def _legend(n_values: int, n_rows: int, pages: int) -> None:
     print(
         f"\n  whole: share of the {n_values} key values that are one whole cell (NFKC, no"
-        " whitespace); header … indicators: the same per group;\n"
+        " whitespace); distinct: share of the distinct values of each document\n"
+        "  that some cell holds whole (however often the key needs it); header … indicators:"
+        " the whole-cell share per group;\n"
         f"  rows: key indicator rows ({n_rows}) with name and target whole in one table row;\n"
         "  cut: values read across a column edge (a | b), split: across two rows;\n"
         f"  pages/s: {pages} pages, one timed run after a one-page warm-up; MB: peak RSS"

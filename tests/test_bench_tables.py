@@ -85,6 +85,7 @@ def test_whole_cells_count_multisets_and_miss_cut_or_merged_values() -> None:
     got = whole_cells(keys, cell_counts([GOOD]))
     # Every value but two is a whole cell: 24,300.00 (cut) and 合格率 (split over rows).
     assert got["whole"] == len(keys) - 2
+    assert got["distinct_whole"] == got["distinct"] - 2
     assert got["fields"]["name"] == [3, 2.0]
     assert got["groups"]["funds"] == [2, 1.0]
     # A value the key holds twice but the cells once: one hit, each occurrence half credited.
@@ -92,6 +93,7 @@ def test_whole_cells_count_multisets_and_miss_cut_or_merged_values() -> None:
     half = whole_cells(twice, Counter({"10": 1}))
     assert half["whole"] == 1
     assert half["fields"]["weight"] == [1, 0.5]
+    assert (half["distinct"], half["distinct_whole"]) == (1, 1)
     # Merged with a neighbour is a miss too.
     assert whole_cells(twice, Counter({"1010": 2}))["whole"] == 0
 
