@@ -68,16 +68,19 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         warmup = time.perf_counter() - t0
     tables: dict[str, Any] = {}
     seconds: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     pages: dict[str, int] = {}
     for pdf in pdfs:
         with pymupdf.open(pdf) as doc:
             pages[pdf.name] = doc.page_count
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tables[pdf.name] = method.run(pdf)
         seconds[pdf.name] = time.perf_counter() - t0
+        cpu[pdf.name] = time.process_time() - c0
     return {
         "warmup_seconds": warmup,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "pages": pages,
         "tables": tables,
         "rss_peak_mb": peak_rss_mb(),
@@ -104,10 +107,13 @@ def _score(run: dict[str, Any], pdfs: list[Path]) -> dict[str, Any]:
         records = json.loads(pdf.with_suffix(".golden.json").read_text("utf-8"))["records"]
         s = score_document(records, run["tables"][pdf.name])
         s["seconds"] = run["seconds"][pdf.name]
+        s["cpu_seconds"] = run["cpu_seconds"][pdf.name]
         s["pages"] = run["pages"][pdf.name]
         per_file[pdf.name] = s
     total = combine(per_file.values())
     total["pages_per_s"] = total["pages"] / total["seconds"] if total["seconds"] else None
+    cpu = total["cpu_seconds"]
+    total["pages_per_cpu_s"] = total["pages"] / cpu if cpu else None
     total["warmup_seconds"] = run["warmup_seconds"]
     total["rss_peak_mb"] = run["rss_peak_mb"]
     return {"total": total, "per_file": per_file}
@@ -128,6 +134,7 @@ def _print_table(scored: dict[str, dict[str, Any]]) -> None:
         "cut",
         "split",
         "pages/s",
+        "p/CPU s",
         "tables",
         "MB",
     ]
@@ -143,6 +150,7 @@ def _print_table(scored: dict[str, dict[str, Any]]) -> None:
             f"{t['cut']:4d}",
             f"{t['split']:4d}",
             f"{t['pages_per_s']:7.2f}",
+            f"{t['pages_per_cpu_s']:7.2f}",
             f"{t['tables']:4d}",
             f"{t['rss_peak_mb']:4.0f}",
         ]
@@ -183,8 +191,9 @@ def _legend(n_values: int, n_rows: int, pages: int) -> None:
         " the whole-cell share per group;\n"
         f"  rows: key indicator rows ({n_rows}) with name and target whole in one table row;\n"
         "  cut: values read across a column edge (a | b), split: across two rows;\n"
-        f"  pages/s: {pages} pages, one timed run after a one-page warm-up; MB: peak RSS"
-        " of the method's process"
+        f"  pages/s: {pages} pages, one timed run after a one-page warm-up (wall time);"
+        " p/CPU s: pages per CPU second\n  of the method's process (all its threads), less"
+        " moved by other load; MB: peak RSS of the method's process"
     )
 
 
