@@ -31,7 +31,7 @@ from schemas.records import (
     TargetDeclFunds,
 )
 
-FUZZY_THRESHOLD = 0.8  # SequenceMatcher ratio a near-miss label needs
+FUZZY_THRESHOLD = 0.75  # SequenceMatcher ratio a near-miss needs (one character of four)
 FUZZY_MIN_LEN = 4  # shorter labels must match a pattern (two characters differ too easily)
 
 SECTIONS_ZH = {
@@ -198,6 +198,8 @@ def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] |
                 return e.field, "label" if i == 0 else "synonym"
     if not fuzzy or len(key) < FUZZY_MIN_LEN or re.search(r"\d", key):
         return None
+    if any(rx.search(key) for rx in _NO_KEY):
+        return None  # a known label with no key (项目属性) is no near-miss of another
     best: tuple[float, str] | None = None
     for e, _ in _compiled(category):
         for syn in e.synonyms:

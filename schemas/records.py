@@ -131,7 +131,9 @@ class _Common(_Strict):
     )
     implementing_unit: Value = _f("实施单位", r"^(项目)?(实施|执行)单位$")
     money_unit: Value = _f("金额单位")
-    project_leader: Value = _f("项目负责人", r"^项目负责人$", r"^负责人$")
+    project_leader: Value = _f(
+        "项目负责人", r"^项目负责人$", r"^负责人$", r"^项目负责人及(联系)?(电话|方式)$"
+    )
     contact_phone: Value = _f("联系电话", r"^联系电话$", r"^联系方式$")
     pages: list[int] = Field(default_factory=list)
 

@@ -27,7 +27,7 @@ from schemas.values import MatchStatus, Provenance, Value
 LABEL_VALUE = re.compile(r"^(?P<label>[^:：]{1,20})[:：]\s*(?P<value>\S.*)$", re.S)
 PHONE = re.compile(r"(?:\+?86[-\s]?)?(?:\d{3,4}[-\s]?)?\d{7,8}$|1\d{10}$")
 PERIOD = re.compile(r"^\s*(\S+?)\s*(?:-{1,2}|—+|~|～|至|到)\s*(\S+)\s*$")
-PLACEHOLDER = re.compile(r"^(指标\d*[:：]?|[.…·。\-—_/\\、,，\s\d]*|\d+[.、)]?)$")
+PLACEHOLDER = re.compile(r"^(指标\d*[:：]?|[.…⋯·。\-—_/\\、,，\s\d]*|\d+[.、)]?)$")
 GOAL_BLOCK = re.compile(r"^(年度)?绩效目标\d*$|^目标\d+$")
 _NO_KEY = [re.compile(p) for p in NO_KEY]
 

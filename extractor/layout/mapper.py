@@ -17,7 +17,7 @@ from extractor.layout.cells import Col, header_columns, line_value, pick, row_em
 from extractor.layout.segment import YEAR, Row, Segment
 from extractor.layout.vocabulary import LEVEL1, LEVEL2_PARENT, canon, complete_clipped, parent_of
 from schemas.grid import Cell
-from schemas.numbers import normalise_text, unit_of_header
+from schemas.numbers import unit_of_header
 from schemas.records import (
     FundRow,
     SelfEvalIndicator,
@@ -423,12 +423,7 @@ def _placeholder(row: Row, cols: dict[str, Col], fields: tuple[str, ...]) -> boo
     c = pick(row, cols["name"]) if "name" in cols else None
     if c is not None and not B.is_placeholder(c.text):
         return False
-    others = tuple(f for f in fields if f != "name")
-    return row_empty(row, cols, others) or all(
-        B.is_placeholder(x.text) and not normalise_text(x.text).strip("/")
-        for f in others
-        if f in cols and (x := pick(row, cols[f])) is not None
-    )
+    return row_empty(row, cols, tuple(f for f in fields if f != "name"))
 
 
 def _split_target(row: Row, cols: dict[str, Col]) -> Value:
