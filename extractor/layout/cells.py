@@ -88,7 +88,7 @@ def header_columns(
         if f not in cols or (
             qualifier(c.text) == "年度" and qualifier(cols[f].cell.text) != "年度"
         ):
-            cols[f] = Col(f, c.x0, c.x1, c, H.label_how(c.text, category))
+            cols[f] = Col(f, c.x0, c.x1, c, H.label_how(c.text, category, label))
     return cols if len(cols) >= minimum else None
 
 

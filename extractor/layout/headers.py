@@ -40,10 +40,14 @@ def regex_labeler(text: str, category: str) -> str | None:
     return hit[0] if hit else None
 
 
-def label_how(text: str, category: str) -> str | None:
-    """How ``text`` matched in ``category``: label | synonym | fuzzy (None: not at all)."""
+def label_how(text: str, category: str, label: Labeler | None = None) -> str | None:
+    """``synonym`` or ``fuzzy`` when ``text`` matched the catalogue that way in ``category``,
+    for the provenance; None for the standard label, no match, or when ``label`` is another
+    labeler than the catalogue's (the model's answers)."""
+    if label is not None and label is not regex_labeler:
+        return None
     hit = lookup(text, category)
-    return hit[1] if hit else None
+    return hit[1] if hit and hit[1] != "label" else None
 
 
 def match(text: str, patterns: list[Pattern]) -> str | None:

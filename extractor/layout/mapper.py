@@ -125,7 +125,7 @@ def _key_values(seg: Segment, category: str, label: H.Labeler) -> dict[str, Valu
         for i, c in enumerate(anchors):
             lv = B.label_value(c.text)
             if lv is not None and (f := label(lv[0], category)) is not None:
-                put(f, tag(B.cell_value(c, lv[1]), H.label_how(lv[0], category)))
+                put(f, tag(B.cell_value(c, lv[1]), H.label_how(lv[0], category, label)))
                 continue
             f = label(c.text, category)
             if f is None or i + 1 >= len(anchors):
@@ -138,7 +138,7 @@ def _key_values(seg: Segment, category: str, label: H.Labeler) -> dict[str, Valu
                 lv2 = B.label_value(nxt.text)
                 if lv2 is not None and B.is_label_text(lv2[0]):
                     continue
-            put(f, tag(value_of([nxt]), H.label_how(c.text, category)))
+            put(f, tag(value_of([nxt]), H.label_how(c.text, category, label)))
     return out
 
 
@@ -282,7 +282,7 @@ def _goal_header(row: Row, category: str, label: H.Labeler) -> dict[str, Col] | 
             continue
         f = label(c.text, category)
         if f and c.row_span == 1:  # a side label to the left gives way to the heading
-            cols[f] = Col(f, c.x0, c.x1, c, H.label_how(c.text, category))
+            cols[f] = Col(f, c.x0, c.x1, c, H.label_how(c.text, category, label))
         elif not B.is_label_text(c.text) and not B.short_label(c.text):
             return None  # a text beside the label: a key-value row, not headings
     return cols or None
