@@ -298,3 +298,29 @@ def test_total_row_after_an_empty_first_cell_adds_no_false_weight_sum(tmp_path: 
     rec = run([grid_table(rows, ["财政项目支出绩效自评表", "（2023年度）"])], tmp_path)[0]
     assert len(rec["indicators"]) == 2 and rec["total_score"] == "95"
     assert not codes(rec, "error"), rec["findings"]  # no "weights add up to 200"
+
+
+def test_form_without_a_project_label_starts_at_its_title(tmp_path: Path) -> None:
+    first = grid_table(decl_rows("甲项目"), ["项目支出绩效目标申报表", "（2024年度）"])
+    rows = decl_rows()[1:]  # no project row: the form starts at its title
+    second = grid_table(rows, ["项目支出绩效目标申报表", "（2025年度）"], new_page=False)
+    got = run([first, second], tmp_path)
+    assert len(got) == 2
+    assert got[1]["project_name"] is None and got[1]["year"] == 2025
+    assert len(got[0]["indicators"]) == 2 and len(got[1]["indicators"]) == 2
+
+
+def test_form_type_is_decided_by_the_contents_not_the_title(tmp_path: Path) -> None:
+    # A self-evaluation under a title that says 目标表, and a declaration with no title.
+    self_eval = grid_table(self_rows(), ["项目绩效目标表"])
+    decl = grid_table(decl_rows(), [])
+    got = run([self_eval, decl], tmp_path)
+    assert [r["form_type"] for r in got] == ["self_evaluation", "target_declaration"]
+
+
+def test_completion_level1_is_an_output_level(tmp_path: Path) -> None:
+    rows = decl_rows()
+    rows[5] = R("项目完成指标", "数量指标", "培训人次", "≥200人次")
+    rec = run([grid_table(rows, ["项目支出绩效目标申报表", "（2024年度）"])], tmp_path)[0]
+    assert rec["indicators"][0]["level1"] == "项目完成指标"
+    assert "LEVEL_MISMATCH" not in codes(rec)

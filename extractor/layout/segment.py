@@ -114,6 +114,29 @@ def project_cell(row: Row) -> Cell | None:
     return None
 
 
+def titled_start(doc: DocumentGrid, row: Row) -> bool:
+    """The first row of a table printed right under a form title (自评表 / 申报表 / 目标表,
+    no other table between), whose cells carry a header label (主管部门, 实施单位 …): a
+    form that starts without a project-identifying label."""
+    if not row.first_in_table:
+        return False
+    page = doc.pages[row.page - 1]
+    table = next((t for t in page.tables if t.id == row.table_id), None)
+    if table is None:
+        return False
+    top = table.bbox[1]
+    above = [t.bbox[3] for t in page.tables if t.bbox[3] <= top + 1 and t.id != table.id]
+    floor = max(above, default=0.0)
+    titled = any(
+        _form_hint(ln.text) and ln.bbox[1] >= floor - 1 and ln.bbox[3] <= top + 1
+        for ln in page.lines
+    )
+    labelled = any(
+        c.id in row.anchors and lookup(c.text, "key", fuzzy=False) is not None for c in row.cells
+    )
+    return titled and labelled
+
+
 def _is_preamble(row: Row) -> bool:
     anchored = [c for c in row.cells if c.id in row.anchors and c.text.strip()]
     return bool(anchored) and all(PREAMBLE.match(normalise_text(c.text)) for c in anchored)
@@ -154,7 +177,7 @@ def segment(doc: DocumentGrid) -> Segmentation:
             pending.append(row)
             continue
         pc = project_cell(row)
-        if pc is not None:
+        if pc is not None or (open_seg and not pending and titled_start(doc, row)):
             seg = _new_segment(
                 doc, pending[0] if pending else row, (pending[0] if pending else row).cells[0]
             )
