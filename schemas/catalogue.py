@@ -61,6 +61,16 @@ class Entry:
                 out.append(m.group(1))
         return tuple(out)
 
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The labels that are one word (``^词$`` or ``^词``), in order: for prompts."""
+        out = []
+        for p in self.patterns:
+            m = re.fullmatch(r"\^([\u4e00-\u9fff]+)\$?", p)
+            if m:
+                out.append(m.group(1))
+        return tuple(out)
+
 
 def _meta(model: type[BaseModel], name: str) -> tuple[str, tuple[str, ...]]:
     extra = model.model_fields[name].json_schema_extra
@@ -223,6 +233,15 @@ def is_known(text: str) -> bool:
 
 def entry(category: str, field: str) -> Entry | None:
     return next((e for e in CATALOGUE[category] if e.field == field), None)
+
+
+def printed_labels(category: str, field: str, n: int = 1) -> str:
+    """The first ``n`` one-word labels of a field, ``主管部门 / 主管单位`` (its Chinese name
+    when it has none): how prompts and messages name a label."""
+    e = entry(category, field)
+    if e is None:
+        raise KeyError(f"{category}.{field} is not in the label catalogue")
+    return " / ".join(e.words[:n]) or e.zh
 
 
 def zh(model: type[BaseModel], field: str) -> str:

@@ -61,8 +61,8 @@ class SelfEvalIndicator(_Strict):
     name: Value = _f(
         "三级指标",
         r"^三级指标$",
-        r"^三级$",
         r"^指标名称$",
+        r"^三级$",
         r"^绩效指标名称$",
         r"^指标内容$",
         r"^具体指标$",
@@ -147,7 +147,9 @@ class SelfEvaluation(_Common):
     goal_actual: Value = _f("年度总体目标·实际完成情况", r"^实际完成(情况)?$", r"^完成情况$")
     indicators: list[SelfEvalIndicator] = Field(default_factory=list)
     total_weight: Value = _f("总分·分值")
-    total_score: Value = _f("总分·得分", r"^(总分|合计|总计|总得分|得分合计)$")
+    total_score: Value = _f(
+        "总分·得分", r"^总分$", r"^合计$", r"^总计$", r"^总得分$", r"^得分合计$"
+    )
     grade: Value = _f("评分等级", r"^(评分|绩效|自评|评价)等级$")
     # The budget block's points where printed only inside a label (预算执行情况(20分)).
     budget_points: Value = _f("预算执行率分值(标签内)")

@@ -16,6 +16,7 @@ from schemas.catalogue import (
     is_known,
     label_key,
     lookup,
+    printed_labels,
     qualifier,
 )
 from schemas.records import SelfEvalIndicator, SelfEvaluation, TargetDeclaration, iter_values
@@ -66,7 +67,8 @@ def test_label_key_normalises_printed_labels(printed: str, key: str) -> None:
         ("年度数值", "indicator_columns", "target", "synonym"),
         ("指标内容", "indicator_columns", "name", "synonym"),
         ("全年实际值", "indicator_columns", "actual", "synonym"),
-        ("得分合计", "total_row", "total_row", "label"),
+        ("总分", "total_row", "total_row", "label"),
+        ("得分合计", "total_row", "total_row", "synonym"),
         ("本年财政拨款", "fund_rows", "current_year", "synonym"),
         ("当年资金总额：", "decl_funds", "annual_request", "synonym"),
     ],
@@ -112,3 +114,13 @@ def test_every_category_has_labels_and_no_pattern_is_empty() -> None:
         assert entries, cat
         for e in entries:
             assert e.patterns and all(e.patterns), (cat, e.field)
+
+
+def test_model_questions_name_labels_from_the_catalogue() -> None:
+    from extractor.llm.questions import FIELDS
+
+    assert FIELDS["department"][0].startswith(printed_labels("key", "department", 2))
+    assert FIELDS["indicator_name"][0] == f"{printed_labels('indicator_columns', 'name', 2)} column"
+    assert FIELDS["total_row"][0].startswith("总分 / 合计")
+    with pytest.raises(KeyError):
+        printed_labels("key", "no_such_field")
