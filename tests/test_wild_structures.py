@@ -324,3 +324,10 @@ def test_completion_level1_is_an_output_level(tmp_path: Path) -> None:
     rec = run([grid_table(rows, ["项目支出绩效目标申报表", "（2024年度）"])], tmp_path)[0]
     assert rec["indicators"][0]["level1"] == "项目完成指标"
     assert "LEVEL_MISMATCH" not in codes(rec)
+
+
+def test_a_running_title_over_a_continuation_starts_no_record(tmp_path: Path) -> None:
+    first = grid_table(self_rows(), ["财政项目支出绩效自评表", "（2023年度）"])
+    rest = grid_table([R(("评分等级", 1), ("优", 3))], ["财政项目支出绩效自评表"])
+    got = run([first, rest], tmp_path)
+    assert len(got) == 1 and got[0]["grade"] == "优"

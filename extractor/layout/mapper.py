@@ -101,9 +101,10 @@ def _money_unit(seg: Segment) -> Value:
 
 
 def _year(seg: Segment) -> Value:
-    """The year in the form's title, else in a year line such as (2023年度); never a
-    filing or publishing date (the segmenter does not take those as year lines)."""
-    for line in (seg.title, seg.year_line):
+    """The year of the nearest year line above the table (``(2023年度)``, a title with its
+    year), else the title's; never a filing or publishing date (the segmenter does not
+    take those as year lines)."""
+    for line in (seg.year_line, seg.title):
         if line is not None:
             m = YEAR.search(line.text)
             if m:

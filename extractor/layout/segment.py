@@ -132,7 +132,10 @@ def titled_start(doc: DocumentGrid, row: Row) -> bool:
         for ln in page.lines
     )
     labelled = any(
-        c.id in row.anchors and lookup(c.text, "key", fuzzy=False) is not None for c in row.cells
+        c.id in row.anchors
+        and (hit := lookup(c.text, "key", fuzzy=False)) is not None
+        and hit[0] in ("department", "implementing_unit")
+        for c in row.cells
     )
     return titled and labelled
 
