@@ -78,10 +78,16 @@ class SelfEvalIndicator(_Strict):
         r"^计划值$",
     )
     actual: Value = _f(
-        "实际完成值", r"实际完成值", r"^实际值$", r"^完成值$", r"^实际完成$", r"^全年实际值$"
+        "实际完成值",
+        r"实际完成值",
+        r"^实际值$",
+        r"^完成值$",
+        r"^实际完成$",
+        r"^全年实际值$",
+        r"^实际完成情况$",
     )
     weight: Value = _f("分值", r"^分值", r"^权重", r"^分数")
-    score: Value = _f("得分", r"^得分$", r"^评分$")
+    score: Value = _f("得分", r"^得分$", r"^评分$", r"^自评得分$")
     deviation_reason: Value = _f("偏差原因分析及改进措施", r"偏差原因", r"原因分析", r"改进措施")
 
 
@@ -116,7 +122,12 @@ class _Common(_Strict):
 
     year: Value = _f("年度")
     project_name: Value = _f(
-        "项目名称", r"^项目名称$", r"^项目支出名称$", r"^专项名称$", r"^专项资金名称$"
+        "项目名称",
+        r"^项目名称$",
+        r"^项目支出名称$",
+        r"^专项名称$",
+        r"^专项资金名称$",
+        r"^(一级|二级)项目名称$",
     )
     department: Value = _f(
         "主管部门",
@@ -128,13 +139,14 @@ class _Common(_Strict):
         r"^主管预算部门$",
         r"^(省|市|县|区)级主管部门$",
         r"^主管部门及(代码|编码)$",
+        r"^主管(部门|单位)名称$",
     )
-    implementing_unit: Value = _f("实施单位", r"^(项目)?(实施|执行)单位$")
+    implementing_unit: Value = _f("实施单位", r"^(项目|预算)?(实施|执行)单位(名称)?$")
     money_unit: Value = _f("金额单位")
     project_leader: Value = _f(
         "项目负责人", r"^项目负责人$", r"^负责人$", r"^项目负责人及(联系)?(电话|方式)$"
     )
-    contact_phone: Value = _f("联系电话", r"^联系电话$", r"^联系方式$")
+    contact_phone: Value = _f("联系电话", r"^联系电话$", r"^联系方式$", r"^电话$")
     pages: list[int] = Field(default_factory=list)
 
 
