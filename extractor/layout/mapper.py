@@ -311,9 +311,9 @@ def _budget_points(row: Row, rec: SelfEvaluation) -> None:
 
 def _fund_row(row: Row, rec: SelfEvaluation, st: _State, label: H.Labeler) -> None:
     if st.fund_cols is not None:
-        left = min(col.x0 for col in st.fund_cols.values()) + 2
         label_cell = next(
-            (c for c in row.cells if label(c.text, "fund_rows") and c.x1 <= left), None
+            (c for c in row.cells if label(c.text, "fund_rows") and _left_of(c, st.fund_cols)),
+            None,
         )
         if label_cell is not None:
             which = label(label_cell.text, "fund_rows")
@@ -329,6 +329,12 @@ def _fund_row(row: Row, rec: SelfEvaluation, st: _State, label: H.Labeler) -> No
             fr = getattr(rec.funds, la.row_field)
             if not getattr(fr, la.column).text:
                 setattr(fr, la.column, la.value)
+
+
+def _left_of(cell: Cell, cols: dict[str, Col]) -> bool:
+    """The cell stands left of every column (its centre left of theirs): a row label.
+    Centres, not edges: a text grid's cells may reach into the next column's slot."""
+    return (cell.x0 + cell.x1) / 2 < min((col.x0 + col.x1) / 2 for col in cols.values())
 
 
 def _indicator_or_total(row: Row, rec: Record, st: _State, label: H.Labeler) -> None:
