@@ -331,3 +331,20 @@ def test_a_running_title_over_a_continuation_starts_no_record(tmp_path: Path) ->
     rest = grid_table([R(("评分等级", 1), ("优", 3))], ["财政项目支出绩效自评表"])
     got = run([first, rest], tmp_path)
     assert len(got) == 1 and got[0]["grade"] == "优"
+
+
+def test_a_value_that_reads_like_another_blocks_label_stays_a_value(tmp_path: Path) -> None:
+    rows = decl_rows()
+    rows[1:1] = [R("项目性质", "其他", "项目类别", "一般项目")]
+    rec = run([grid_table(rows, ["项目支出绩效目标申报表", "（2024年度）"])], tmp_path)[0]
+    assert (rec["project_nature"], rec["project_category"]) == ("其他", "一般项目")
+
+
+def test_goal_headings_under_a_side_label_and_a_goal_key_value(tmp_path: Path) -> None:
+    rows = decl_rows()
+    rows[3] = R(("总体目标", 1, 2), "中期目标", "年度目标")
+    rows.insert(4, R("推进教育领域综合改革", "完成重点项目建设"))
+    rec = run([grid_table(rows, ["项目支出绩效目标表", "（2020年度）"])], tmp_path)[0]
+    assert (rec["goal_overall"], rec["goal_annual"]) == ("推进教育领域综合改革", "完成重点项目建设")
+    plain = run([grid_table(decl_rows(), ["项目支出绩效目标表", "（2020年度）"])], tmp_path)[0]
+    assert (plain["goal_overall"], plain["goal_annual"]) == (None, "完成全年工作任务")

@@ -56,8 +56,19 @@ def label_value(text: str) -> tuple[str, str] | None:
     return m.group("label").strip(), m.group("value").strip()
 
 
-def is_label_text(text: str) -> bool:
-    """A cell that is itself a label (of any field or a known one with no key), no figure."""
+ALL_CATEGORIES = (
+    "key",
+    "decl_funds",
+    "self_goals",
+    "decl_goals",
+    "indicator_columns",
+    "fund_columns",
+)
+
+
+def is_label_text(text: str, cats: tuple[str, ...] = ALL_CATEGORIES) -> bool:
+    """A cell that is itself a label (of a field in ``cats`` or a known one with no key),
+    no figure."""
     if re.search(r"\d", text):
         return False
     key = label_key(text)
@@ -65,7 +76,6 @@ def is_label_text(text: str) -> bool:
         return False
     if any(rx.search(key) for rx in _NO_KEY):
         return True
-    cats = ("key", "decl_funds", "self_goals", "decl_goals", "indicator_columns", "fund_columns")
     return any(lookup(text, cat, fuzzy=False) is not None for cat in cats)
 
 

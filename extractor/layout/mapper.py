@@ -132,13 +132,14 @@ def _key_values(seg: Segment, category: str, label: H.Labeler) -> dict[str, Valu
             if f is None or i + 1 >= len(anchors):
                 continue
             nxt = anchors[i + 1]
-            # The next cell is the value unless it is itself a label.
-            if nxt.text.strip() and B.is_label_text(nxt.text):
+            # The next cell is the value unless it is itself a label (of this block or the
+            # header, or a known one with no key: 金额(万元)); 其他 is a fine 项目性质.
+            cats = (category, "key")
+            if nxt.text.strip() and B.is_label_text(nxt.text, cats):
                 continue
-            if B.label_value(nxt.text) is not None and label(nxt.text, category) is None:
-                lv2 = B.label_value(nxt.text)
-                if lv2 is not None and B.is_label_text(lv2[0]):
-                    continue
+            lv2 = B.label_value(nxt.text)
+            if lv2 is not None and B.is_label_text(lv2[0], cats):
+                continue
             put(f, tag(value_of([nxt]), H.label_how(c.text, category, label)))
     return out
 
