@@ -348,3 +348,9 @@ def test_goal_headings_under_a_side_label_and_a_goal_key_value(tmp_path: Path) -
     assert (rec["goal_overall"], rec["goal_annual"]) == ("推进教育领域综合改革", "完成重点项目建设")
     plain = run([grid_table(decl_rows(), ["项目支出绩效目标表", "（2020年度）"])], tmp_path)[0]
     assert (plain["goal_overall"], plain["goal_annual"]) == (None, "完成全年工作任务")
+
+
+def test_untitled_declaration_without_fund_lines_is_a_declaration(tmp_path: Path) -> None:
+    rows = [r for k, r in enumerate(decl_rows()) if k != 2]  # no funds block, no title
+    rec = run([grid_table(rows)], tmp_path)[0]
+    assert rec["form_type"] == "target_declaration" and rec["goal_annual"] == "完成全年工作任务"

@@ -150,13 +150,16 @@ DECL_MARKERS = ("annual_request", "fiscal", "plan_start", "plan_end", "goal_over
 
 def detect_form(seg: Segment, label: H.Labeler = H.regex_labeler) -> str:
     """The form type from what the record contains: indicator columns of results
-    (实际完成值, 得分) or a funds grid with 执行数/执行率 make a self-evaluation; fund lines,
-    dates or goals only a declaration prints make a declaration; else the title says."""
+    (实际完成值, 得分) or a funds grid with 执行数/执行率 make a self-evaluation; fund lines or
+    dates only a declaration prints, or indicator targets with no results, make a
+    declaration; else the title says."""
     self_hits = decl_hits = 0
     for row in seg.rows:
         cols = header_columns(row, "indicator_columns", 3, label)
         if cols and any(f in cols for f in SELF_MARKERS):
             self_hits += 1
+        elif cols and "name" in cols and "target" in cols:
+            decl_hits += 1  # targets with no 实际完成值 and no 得分: a declaration
         fc = header_columns(row, "fund_columns", 2, label)
         if fc and ("executed" in fc or "execution_rate" in fc):
             self_hits += 1
