@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from extractor.checks.grounding import ground_record
+from extractor.checks.labels import unknown_label_findings
 from extractor.checks.ocr_text import (
     ScanCells,
     low_confidence_findings,
@@ -78,6 +79,7 @@ def _check(
     if scan is not None:
         findings += low_confidence_findings(record, scan.low_confidence)
     findings += [_mapping_finding(p) for p in notes.problems]
+    findings += unknown_label_findings(notes.unknown)
     findings += validate_record(record, rules)
     return RecordResult(record=record, findings=findings)
 

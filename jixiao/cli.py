@@ -116,6 +116,23 @@ def extract(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def labels(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="PDFs to read (none: every record of the store)")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
+    ] = None,
+) -> None:
+    """The printed labels the label catalogue does not know, with how many records print them."""
+    from jixiao.labels import format_counts, labels_of_pdfs, labels_of_store
+
+    settings = load_settings()
+    counts = labels_of_pdfs(files, settings) if files else labels_of_store(db or settings.db_url)
+    typer.echo(format_counts(counts))
+
+
 @app.command("eval")
 def eval_cmd(
     golden_dir: Annotated[

@@ -41,6 +41,10 @@ TARGET_FUND_KEYS = tuple(TargetDeclFunds.model_fields)
 SELF_INDICATOR_FIELDS = tuple(SelfEvalIndicator.model_fields)
 TARGET_INDICATOR_FIELDS = tuple(TargetIndicator.model_fields)
 
+# Model fields that are not FORMAT.md keys: read for the validators, kept in the
+# provenance (the budget weight printed only inside a label, 预算执行情况(20分)).
+NON_FORMAT_FIELDS = ("pages", "budget_points")
+
 # The top-level keys of a record of each form type, in FORMAT.md (and ``to_golden``) order.
 FORM_KEYS: dict[str, tuple[str, ...]] = {
     SELF_EVALUATION: (

@@ -74,6 +74,8 @@ def to_golden(
         out.update(_texts(record, SELF_GOAL_FIELDS))
         out["indicators"] = [_dump_model(i) for i in record.indicators]
         out.update(_texts(record, TOTALS_FIELDS))
+        if record.budget_points.present:  # an extra key, only where the form prints it
+            out["budget_points"] = record.budget_points.text
     else:
         out.update(_texts(record, TARGET_HEADER_EXTRA))
         out["funds"] = _dump_model(record.funds)
@@ -112,7 +114,7 @@ def from_golden(d: dict[str, Any]) -> Record:
         funds = d.get("funds") or {}
         return SelfEvaluation(
             **common,
-            **_vals(d, *SELF_GOAL_FIELDS, *TOTALS_FIELDS),
+            **_vals(d, *SELF_GOAL_FIELDS, *TOTALS_FIELDS, "budget_points"),
             funds=SelfEvalFunds(
                 **{k: _load_model(FundRow, funds.get(k)) for k in SelfEvalFunds.model_fields}
             ),

@@ -33,6 +33,9 @@ class Provenance(BaseModel):
     confidence: float | None = None
     # OCR: the cells' text as read, when the value differs from it (ocr_normalised).
     ocr_read: str | None = None
+    # How the label the value was read under matched the catalogue where it was not the
+    # standard label: "synonym" (another label of the field) or "fuzzy" (by similarity).
+    label_match: str | None = None
 
 
 class Value(BaseModel):

@@ -593,3 +593,68 @@ def build(forms: list[tuple[SelfEval | TargetDecl, Style | None]], path: Path) -
         rec["pages"] = t.pages
         out.append(rec)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Free-form grids: forms of other regions, row by row
+
+
+GridCell = str | tuple[str, float] | tuple[str, float, int]
+
+
+def grid_row(*cells: GridCell, min_height: float = 18.0) -> list[tuple[str, float, int]]:
+    """One row of a free-form grid: each cell is ``text``, ``(text, relative width)`` or
+    ``(text, relative width, rowspan)``; widths are spread over the table width."""
+    out = []
+    for c in cells:
+        if isinstance(c, str):
+            out.append((c, 1.0, 1))
+        elif len(c) == 2:
+            out.append((c[0], float(c[1]), 1))
+        else:
+            out.append((c[0], float(c[1]), int(c[2])))  # type: ignore[misc]
+    return out
+
+
+def grid_table(
+    rows: list[list[tuple[str, float, int]]],
+    title: list[str] | None = None,
+    *,
+    new_page: bool = True,
+    breaks: set[int] | None = None,
+) -> Table:
+    """A ruled table from ``grid_row`` rows. A cell with rowspan n covers the same x range
+    in the n-1 rows below, which list only their other cells (left to right, their widths
+    spread over the room the spanning cells leave)."""
+    covered: dict[int, list[tuple[float, float]]] = {}
+    out: list[Row] = []
+    for i, spec in enumerate(rows):
+        taken = sorted(covered.get(i, []))
+        free = _free_spans(taken)
+        cells: list[Cell] = []
+        total = sum(w for _, w, _ in spec)
+        room = sum(b - a for a, b in free)
+        x, k = free[0][0] if free else 0.0, 0
+        for text, w, span in spec:
+            width = room * w / total
+            if k < len(free) and x >= free[k][1] - 0.01:
+                k += 1
+                x = free[k][0]
+            cells.append(Cell(text, x, x + width, rowspan=span, align=LEFT_ALIGN))
+            for j in range(i + 1, i + span):
+                covered.setdefault(j, []).append((x, x + width))
+            x += width
+        out.append(Row(cells))
+    lines = [(t, 16.0 if k == 0 else 10.0) for k, t in enumerate(title or [])]
+    return Table(rows=out, title=lines, new_page=new_page, breaks=breaks or set())
+
+
+def _free_spans(taken: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    spans, x = [], 0.0
+    for a, b in taken:
+        if a > x + 0.01:
+            spans.append((x, a))
+        x = max(x, b)
+    if x < W - 0.01:
+        spans.append((x, W))
+    return spans

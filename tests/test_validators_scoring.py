@@ -163,7 +163,9 @@ def test_blank_or_dash_scores_skip_the_sums() -> None:
     d["indicators"][0]["score"] = "-"
     d["total_score"] = "12345"
     f = check(d)
-    assert kinds(f) == {("MISSING_VALUE", "warning")}
+    assert kinds(f) == {("MISSING_VALUE", "warning"), ("UNCHECKED", "info")}
+    # The skipped rule says which rows it could not use.
+    assert any(x.code == "UNCHECKED" and "R6 skipped: indicators 0 " in x.message for x in f)
 
 
 def test_non_numeric_values_are_warnings_never_errors() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
 from jixiao.store.review import get_value, record_from_data, set_value, value_paths
+from schemas.catalogue import INDICATOR_ZH, RECORD_ZH
 from schemas.fields import TOTALS_FIELDS
 
 LOW_CONFIDENCE = 0.8
@@ -34,36 +35,9 @@ STATUS_ZH = {
     "ok": "正常",
 }
 
-_COMMON_ZH = {
-    "year": "年度",
-    "project_name": "项目名称",
-    "department": "主管部门",
-    "implementing_unit": "实施单位",
-    "money_unit": "金额单位",
-    "project_leader": "项目负责人",
-    "contact_phone": "联系电话",
-    "project_nature": "项目性质",
-    "project_category": "项目类别",
-    "plan_start": "计划开始日期",
-    "plan_end": "计划完成日期",
-    "goal_expected": "年度总体目标·预期目标",
-    "goal_actual": "年度总体目标·实际完成情况",
-    "goal_overall": "项目总体目标",
-    "goal_annual": "年度总体目标",
-    "total_weight": "总分·分值",
-    "total_score": "总分·得分",
-    "grade": "评分等级",
-}
-_INDICATOR_ZH = {
-    "level1": "一级指标",
-    "level2": "二级指标",
-    "name": "三级指标",
-    "target": "年度指标值",
-    "actual": "实际完成值",
-    "weight": "分值",
-    "score": "得分",
-    "deviation_reason": "偏差原因",
-}
+# Chinese labels of the fields: from the one label catalogue (schemas.catalogue).
+_COMMON_ZH = RECORD_ZH
+_INDICATOR_ZH = INDICATOR_ZH
 SECTIONS = ("header", "funds", "goals", "indicators", "totals")
 SECTION_ZH = {
     "header": "基本信息",

@@ -2,7 +2,9 @@
 
 A value passes when it equals the cited text exactly, or after normalisation (NFKC, so
 full-width digits and brackets; whitespace removed). Three derived matches are allowed and
-recorded as such: ``contained`` for the year and money unit read out of a title or header,
+recorded as such: ``contained`` for the year, money unit and budget points read out of a title or header,
+and for a separator-delimited part of a cell that prints a label and a value or two
+values (``合计：109.8万元``, ``2019-2021``, a name and a phone number),
 ``vocabulary`` for an indicator label clipped at a page break and completed from the fixed
 taxonomy, and ``inferred`` for a blank merged 一级指标 filled from its 二级指标. Anything else
 is rejected: the value is removed (never shown as extracted) and an error finding names it.
@@ -15,6 +17,8 @@ The match status is recomputed here, never taken from the extractor's own claim.
 from __future__ import annotations
 
 import copy
+import re
+import unicodedata
 from collections.abc import Mapping
 
 from extractor.checks.ocr_text import cited_confidence, ocr_key
@@ -24,7 +28,24 @@ from schemas.numbers import normalise_text
 from schemas.records import iter_values
 from schemas.values import MatchStatus, Provenance, Value
 
-CONTAINED_FIELDS = ("year", "money_unit")
+CONTAINED_FIELDS = ("year", "money_unit", "budget_points")
+# Where one cell prints a label and a value, or two values (``合计：109.8万元``,
+# ``2019-2021``, ``张三 13800000000``), a value may be one of its parts.
+_SEPARATORS = re.compile(r"[:：;；,，、/~～至到]+|-{1,2}|—+")
+_NAME_PHONE = re.compile(r"^(\D+?)((?:\+?86)?\d[\d-]{6,})$")
+
+
+def cell_parts(cited: str) -> set[str]:
+    """The separator-delimited parts of a cell's text (normalised), a name+phone split."""
+    out: set[str] = set()
+    for piece in _SEPARATORS.split(unicodedata.normalize("NFKC", cited)):
+        p = normalise_text(piece)
+        if p:
+            out.add(p)
+            m = _NAME_PHONE.match(p)
+            if m:
+                out.update((m.group(1), m.group(2)))
+    return out
 
 
 def match_status(path: str, text: str, cited: str, ocr: bool = False) -> MatchStatus:
@@ -42,6 +63,8 @@ def match_status(path: str, text: str, cited: str, ocr: bool = False) -> MatchSt
         return MatchStatus.OCR_NORMALISED
     leaf = path.rsplit(".", 1)[-1]
     if leaf in CONTAINED_FIELDS and nt and nt in nc:
+        return MatchStatus.CONTAINED
+    if nt and nt != nc and nt in cell_parts(cited):
         return MatchStatus.CONTAINED
     if leaf in ("level1", "level2"):
         level = 1 if leaf == "level1" else 2

@@ -9,34 +9,18 @@ import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP
 
 from extractor.checks.rules import RoundingMode
+from schemas.catalogue import DECL_FUND_ZH, FUND_COLUMN_ZH, FUND_ROW_ZH
 from schemas.findings import Severity
 
-ROW_ZH = {
-    "total": "年度资金总额",
-    "current_year": "当年财政拨款",
-    "carryover": "上年结转资金",
-    "other": "其他资金",
-}
-COL_ZH = {
-    "initial_budget": "年初预算数",
-    "full_year_budget": "全年预算数",
-    "executed": "全年执行数",
-    "weight": "分值",
-    "execution_rate": "执行率",
-    "score": "得分",
-}
+# Chinese names of the funds rows and columns: from the label catalogue.
+ROW_ZH = FUND_ROW_ZH
+COL_ZH = FUND_COLUMN_ZH
 AMOUNT_COLS = ("initial_budget", "full_year_budget", "executed")
-TD_ZH = {
-    "total": "项目资金总额",
-    "annual_request": "年度资金申请总额",
-    "fiscal": "财政资金",
-    "current_year": "当年财政拨款",
-    "carryover": "上年结转资金",
-    "other": "其他资金",
-}
+TD_ZH = DECL_FUND_ZH
 MONEY_UNITS = {"万元": "万元", "万": "万元", "元": "元"}
 LEVEL1_KEYS = (
     ("产出", "产出指标"),
+    ("完成", "产出指标"),  # 项目完成指标: what the project delivers
     ("效益", "效益指标"),
     ("满意", "满意度指标"),
     ("成本", "成本指标"),

@@ -142,13 +142,17 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
         if blank(v):
             out.add("MISSING_VALUE", f"funds.total.{c}", [v], v.text, label=label)
     w = number_or_warn(total.weight, "funds.total.weight", "预算执行率分值", out)
+    if w is None:  # printed only inside a label: 预算执行情况(20分)
+        w = num(rec.budget_points)
     r = number_or_warn(total.execution_rate, "funds.total.execution_rate", "执行率", out)
     s = number_or_warn(total.score, "funds.total.score", "预算执行率得分", out)
     rate = r.value if r is not None else rates["total"]
-    weight = w.value if w is not None else rules.budget_weight
+    scored = _budget_scored(rec)
+    weight = w.value if w is not None else rules.budget_weight if scored else Decimal(0)
     if w is not None and w.value != rules.budget_weight:
         fld, want = "funds.total.weight", fmt(rules.budget_weight)
-        out.add("BUDGET_WEIGHT", fld, [total.weight], w.text, want, rule_set=rules.id)
+        vals = [total.weight, rec.budget_points]
+        out.add("BUDGET_WEIGHT", fld, vals, w.text, want, rule_set=rules.id)
     budget_expected = _budget_score(total, weight, w is not None, rate, s, out)
 
     weights: list[Num | None] = []
@@ -169,13 +173,34 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
     if rec.indicators and len(ind_w) == len(weights):
         r5_weights_sum(rec, sum(ind_w, Decimal(0)), weight, w is not None, out)
         r11_level1_weights(rec, ind_w, out)
+    else:
+        _skipped("R5", "分值", weights, out)
     computed = None
-    if rec.indicators and len(ind_s) == len(scores) and s is not None:
-        computed = sum(ind_s, Decimal(0)) + s.value
+    budget_s = s.value if s is not None else None if scored else Decimal(0)
+    if rec.indicators and len(ind_s) == len(scores) and budget_s is not None:
+        computed = sum(ind_s, Decimal(0)) + budget_s
+    else:
+        _skipped("R6", "得分", scores, out)
     graded = r6_total_score(rec, computed, s, budget_expected, out)
     r7_grade(rec, graded, out)
     r12_deviation_reason(rec, rate, out)
     indicator_structure(rec.indicators, out)
+
+
+def _budget_scored(rec: SelfEvaluation) -> bool:
+    """Whether the form scores budget execution at all: it prints a budget 分值, 执行率 or
+    得分 (in a cell or inside a label). A form with no such block (a transfer-payment
+    self-evaluation whose indicators carry all 100 points) has a budget weight of 0."""
+    t = rec.funds.total
+    return any(v.present for v in (t.weight, t.execution_rate, t.score, rec.budget_points))
+
+
+def _skipped(rule: str, what: str, nums: list[Num | None], out: Collector) -> None:
+    """Say which rows a sum rule could not use (some rows print the figure, some do not)."""
+    missing = [str(i) for i, x in enumerate(nums) if x is None]
+    if missing and len(missing) < len(nums):
+        err = f"{rule} skipped: indicators {', '.join(missing)} print no {what}"
+        out.add("UNCHECKED", None, err=err)
 
 
 def _magnitude(name: str, row: FundRow, unit: str | None, out: Collector) -> bool:

@@ -22,70 +22,119 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from schemas.catalogue import entry, printed_labels
 from schemas.numbers import normalise_text, parse_decimal
 
 # answer name -> (help for the model, [(mapper category, mapper field), ...])
 FieldSpec = tuple[str, list[tuple[str, str]]]
 
+
+def _zh(category: str, field: str) -> str:
+    """A field's Chinese name in the label catalogue (the part after ·, 预期目标)."""
+    e = entry(category, field)
+    if e is None:
+        raise KeyError(f"{category}.{field} is not in the label catalogue")
+    return e.zh.split("·")[-1]
+
+
+L, Z = printed_labels, _zh  # the label texts of the questions come from the catalogue
 GROUPS: dict[str, dict[str, FieldSpec]] = {
     "header": {
-        "project_name": ("项目名称 (project name)", [("key", "project_name")]),
-        "department": ("主管部门 / 主管单位 (supervising department)", [("key", "department")]),
-        "implementing_unit": ("实施单位 (implementing unit)", [("key", "implementing_unit")]),
-        "project_leader": ("项目负责人", [("key", "project_leader")]),
-        "contact_phone": ("联系电话", [("key", "contact_phone")]),
-        "project_nature": ("项目性质", [("key", "project_nature")]),
-        "project_category": ("项目类别", [("key", "project_category")]),
-        "plan_start": ("计划开始日期", [("key", "plan_start")]),
-        "plan_end": ("计划完成日期", [("key", "plan_end")]),
-        "grade": ("评分等级 (grade row label)", [("key", "grade")]),
+        "project_name": (f"{L('key', 'project_name')} (project name)", [("key", "project_name")]),
+        "department": (
+            f"{L('key', 'department', 2)} (supervising department)",
+            [("key", "department")],
+        ),
+        "implementing_unit": (
+            f"{Z('key', 'implementing_unit')} (implementing unit)",
+            [("key", "implementing_unit")],
+        ),
+        **{
+            f: (Z("key", f), [("key", f)])
+            for f in (
+                "project_leader",
+                "contact_phone",
+                "project_nature",
+                "project_category",
+                "plan_start",
+                "plan_end",
+            )
+        },
+        "grade": (f"{Z('key', 'grade')} (grade row label)", [("key", "grade")]),
     },
     "funds": {
         "total_funds": (
-            "年度资金总额 / 项目资金总额 (total funds)",
+            f"{Z('fund_rows', 'total')} / {Z('decl_funds', 'total')} (total funds)",
             [("decl_funds", "total"), ("fund_rows", "total")],
         ),
-        "annual_request": ("年度资金申请总额", [("decl_funds", "annual_request")]),
-        "fiscal_funds": ("其中：财政资金", [("decl_funds", "fiscal")]),
+        "annual_request": (Z("decl_funds", "annual_request"), [("decl_funds", "annual_request")]),
+        "fiscal_funds": (f"其中：{Z('decl_funds', 'fiscal')}", [("decl_funds", "fiscal")]),
         "current_year": (
-            "其中：当年财政拨款",
+            f"其中：{Z('decl_funds', 'current_year')}",
             [("decl_funds", "current_year"), ("fund_rows", "current_year")],
         ),
-        "carryover": ("上年结转资金", [("decl_funds", "carryover"), ("fund_rows", "carryover")]),
-        "other_funds": ("其他资金", [("decl_funds", "other"), ("fund_rows", "other")]),
-        "initial_budget": ("年初预算数 column", [("fund_columns", "initial_budget")]),
-        "full_year_budget": ("全年预算数 column", [("fund_columns", "full_year_budget")]),
-        "executed": ("全年执行数 column", [("fund_columns", "executed")]),
-        "execution_rate": ("执行率 column", [("fund_columns", "execution_rate")]),
+        "carryover": (
+            Z("decl_funds", "carryover"),
+            [("decl_funds", "carryover"), ("fund_rows", "carryover")],
+        ),
+        "other_funds": (
+            Z("decl_funds", "other"),
+            [("decl_funds", "other"), ("fund_rows", "other")],
+        ),
+        **{
+            f: (f"{Z('fund_columns', f)} column", [("fund_columns", f)])
+            for f in ("initial_budget", "full_year_budget", "executed", "execution_rate")
+        },
     },
     "goals": {
         "goal_expected": (
-            "预期目标 (column header over the expected-goal text)",
+            f"{Z('self_goals', 'goal_expected')} (column header over the expected-goal text)",
             [("self_goals", "goal_expected")],
         ),
         "goal_actual": (
-            "实际完成情况 (column header over the achieved text)",
+            f"{Z('self_goals', 'goal_actual')} (column header over the achieved text)",
             [("self_goals", "goal_actual")],
         ),
-        "goal_overall": ("项目总体目标 (column header)", [("decl_goals", "goal_overall")]),
-        "goal_annual": ("年度总体目标 (column header)", [("decl_goals", "goal_annual")]),
+        "goal_overall": (
+            f"{Z('decl_goals', 'goal_overall')} (column header)",
+            [("decl_goals", "goal_overall")],
+        ),
+        "goal_annual": (
+            f"{Z('decl_goals', 'goal_annual')} (column header)",
+            [("decl_goals", "goal_annual")],
+        ),
     },
     "indicators": {
-        "level1": ("一级指标 column", [("indicator_columns", "level1")]),
-        "level2": ("二级指标 column", [("indicator_columns", "level2")]),
-        "indicator_name": ("三级指标 / 指标名称 column", [("indicator_columns", "name")]),
-        "target_value": ("年度指标值 column", [("indicator_columns", "target")]),
-        "actual_value": ("实际完成值 column", [("indicator_columns", "actual")]),
+        "level1": (f"{Z('indicator_columns', 'level1')} column", [("indicator_columns", "level1")]),
+        "level2": (f"{Z('indicator_columns', 'level2')} column", [("indicator_columns", "level2")]),
+        "indicator_name": (
+            f"{L('indicator_columns', 'name', 2)} column",
+            [("indicator_columns", "name")],
+        ),
+        "target_value": (
+            f"{Z('indicator_columns', 'target')} column",
+            [("indicator_columns", "target")],
+        ),
+        "actual_value": (
+            f"{Z('indicator_columns', 'actual')} column",
+            [("indicator_columns", "actual")],
+        ),
         "weight": (
-            "分值 / 分数 / 权重 column",
+            f"{L('fund_columns', 'weight', 3)} column",
             [("fund_columns", "weight"), ("indicator_columns", "weight")],
         ),
-        "score": ("得分 column", [("fund_columns", "score"), ("indicator_columns", "score")]),
+        "score": (
+            f"{Z('fund_columns', 'score')} column",
+            [("fund_columns", "score"), ("indicator_columns", "score")],
+        ),
         "deviation_reason": (
-            "偏差原因分析及改进措施 column",
+            f"{Z('indicator_columns', 'deviation_reason')} column",
             [("indicator_columns", "deviation_reason")],
         ),
-        "total_row": ("总分 / 合计 (total row label)", [("total_row", "total_row")]),
+        "total_row": (
+            f"{L('total_row', 'total_row', 2)} (total row label)",
+            [("total_row", "total_row")],
+        ),
     },
 }
 
