@@ -50,12 +50,11 @@ def running_signatures(pages: list[list[tuple[str, float]]]) -> set[str]:
 
 
 def is_furniture(
-    text: str, box: tuple[float, float, float, float], height: float, running: set[str], apart: bool
+    text: str, box: tuple[float, float, float, float], height: float, running: set[str]
 ) -> bool:
-    """A margin line that is a page number or a running header/footer. ``apart``: the line
-    stands apart from the page's body (nothing beside it, a line's height of space towards
-    the body), as page furniture does and a table row does not."""
-    if not apart or not in_margin(box[1], box[3], height):
+    """A margin line that reads as a page number or a running header/footer (whether it
+    stands apart from the page's body, as furniture does, the caller checks)."""
+    if not in_margin(box[1], box[3], height):
         return False
     t = text.strip()
     return bool(PAGE_NUMBER.match(t)) or signature(t, box[1]) in running

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pymupdf
 
 from extractor.ingest.chars import _Char, assemble_lines, join_lines
-from extractor.ingest.furniture import MARGIN, in_margin, is_furniture, running_signatures
+from extractor.ingest.furniture import in_margin, is_furniture, running_signatures
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
 from jixiao.errors import (
@@ -216,18 +216,17 @@ def _closing_lines(
 
 def margin_texts(page: pymupdf.Page) -> list[tuple[str, float]]:
     """The text lines (text, top) in the top and bottom margins of a page."""
-    r = page.rect
+    h = page.rect.height
     out: list[tuple[str, float]] = []
-    for clip in (
-        pymupdf.Rect(r.x0, r.y0, r.x1, r.y0 + MARGIN * r.height),
-        pymupdf.Rect(r.x0, r.y1 - MARGIN * r.height, r.x1, r.y1),
-    ):
-        d: dict[str, Any] = page.get_text("dict", clip=clip)
-        for block in d.get("blocks", []):
-            for line in block.get("lines", []):
-                t = "".join(sp.get("text", "") for sp in line.get("spans", [])).strip()
-                if t:
-                    out.append((t, float(line["bbox"][1])))
+    d: dict[str, Any] = page.get_text("dict", flags=0)
+    for block in d.get("blocks", []):
+        for line in block.get("lines", []):
+            y0, y1 = float(line["bbox"][1]), float(line["bbox"][3])
+            if not in_margin(y0, y1, h):
+                continue
+            t = "".join(sp.get("text", "") for sp in line.get("spans", [])).strip()
+            if t:
+                out.append((t, y0))
     return out
 
 
@@ -262,7 +261,7 @@ def _without_furniture(
     furniture = [
         bb
         for bb, t in raw_lines
-        if is_furniture(t, bb, height, running, _apart(bb, raw_lines, height))
+        if is_furniture(t, bb, height, running) and _apart(bb, raw_lines, height)
     ]
     if not furniture:
         return chars, raw_lines
@@ -340,10 +339,16 @@ def page_grid(
     return grid
 
 
+RUNNING_SAMPLE = 12  # pages read for running headers and footers
+
+
 def _running(doc: pymupdf.Document) -> set[str]:
-    """Running header/footer signatures of a document (a damaged page counts as none)."""
+    """Running header/footer signatures of a document, from up to ``RUNNING_SAMPLE`` pages
+    spread over it (a damaged page counts as none)."""
+    n = doc.page_count
+    step = max(1, -(-n // RUNNING_SAMPLE))
     texts: list[list[tuple[str, float]]] = []
-    for i in range(doc.page_count):
+    for i in range(0, n, step):
         try:
             texts.append(margin_texts(doc.load_page(i)))
         except Exception:  # a broken page is reported when it is read for its grid

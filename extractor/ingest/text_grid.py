@@ -85,35 +85,24 @@ class Rule:
 
 @dataclass
 class Frag:
+    """Glyphs of one line that belong together; its box and size computed once."""
+
     glyphs: list[Glyph]
+    x0: float = field(init=False)
+    x1: float = field(init=False)
+    y0: float = field(init=False)
+    y1: float = field(init=False)
+    cy: float = field(init=False)
+    size: float = field(init=False)
+    text: str = field(init=False)
 
-    @property
-    def x0(self) -> float:
-        return min(g.x0 for g in self.glyphs)
-
-    @property
-    def x1(self) -> float:
-        return max(g.x1 for g in self.glyphs)
-
-    @property
-    def y0(self) -> float:
-        return min(g.y0 for g in self.glyphs)
-
-    @property
-    def y1(self) -> float:
-        return max(g.y1 for g in self.glyphs)
-
-    @property
-    def cy(self) -> float:
-        return sum(g.cy for g in self.glyphs) / len(self.glyphs)
-
-    @property
-    def size(self) -> float:
-        return statistics.median(g.size for g in self.glyphs)
-
-    @property
-    def text(self) -> str:
-        return "".join(g.text for g in sorted(self.glyphs, key=lambda g: g.x0))
+    def __post_init__(self) -> None:
+        g = self.glyphs
+        self.x0, self.x1 = min(x.x0 for x in g), max(x.x1 for x in g)
+        self.y0, self.y1 = min(x.y0 for x in g), max(x.y1 for x in g)
+        self.cy = sum(x.cy for x in g) / len(g)
+        self.size = statistics.median(x.size for x in g)
+        self.text = "".join(x.text for x in sorted(g, key=lambda x: x.x0))
 
 
 @dataclass
