@@ -24,8 +24,10 @@ leading ``'`` in CSV and as plain text (never a formula) in Excel.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -232,29 +234,82 @@ def finding_rows(row: Any) -> Iterator[dict[str, Any]]:
 
 
 _SIGNED_NUMBER = re.compile(r"^[-+]\s*[\d.,]+\s*%?$")
+# C0 controls (but tab and line breaks), DEL: no spreadsheet cell or CSV field keeps them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMULA_START = "=@+-\t\r\n"
 
 
 def spreadsheet_safe(v: Any) -> Any:
-    """A leading ``'`` on text a spreadsheet would read as a formula (CSV only): text
-    starting with ``=``, ``@``, a tab or CR, or with ``-``/``+`` not followed by a plain
-    number (``-`` alone, ``-5``, ``+3.5%`` stay as printed)."""
+    """Text a spreadsheet cannot run: control characters dropped, and a leading ``'`` on text
+    starting with ``=``, ``@``, a tab or a line break, or with ``-``/``+`` not followed by a
+    plain number (``-`` alone, ``-5``, ``+3.5%`` stay as printed). Used for every CSV field
+    and every text cell of the workbook (which are also typed as text, never a formula)."""
     if not isinstance(v, str) or not v:
         return v
-    if v[0] in "=@\t\r":
+    v = _CONTROL.sub("", v)
+    if not v:
+        return v
+    if v[0] in "=@\t\r\n":
         return "'" + v
     if v[0] in "-+" and len(v) > 1 and not _SIGNED_NUMBER.match(v):
         return "'" + v
     return v
 
 
+# Columns that hold printed numbers: written to the workbook as numeric cells when the text
+# is a plain number (amounts with thousands separators, percentages), else as guarded text.
+_NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+def _is_numeric_column(name: str) -> bool:
+    if name.startswith("funds_"):
+        return True
+    return name in ("weight", "score", "total_weight", "total_score")
+
+
+def number_cell(text: Any) -> tuple[float, str] | None:
+    """(value, Excel number format) of a printed number (``1,234.50``, ``91.11``, ``100%``),
+    or None when the text is not one plain number (then it stays text)."""
+    if not isinstance(text, str):
+        return None
+    t = text.strip().replace(" ", "")
+    percent = t.endswith("%")
+    if percent:
+        t = t[:-1]
+    if not _NUMBER.match(t):
+        return None
+    value = float(t.replace(",", ""))
+    decimals = len(t.split(".")[1]) if "." in t else 0
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    if percent:
+        return value / 100, "0" + ("." + "0" * decimals if decimals else "") + "%"
+    return value, fmt
+
+
+def header_names(columns: list[tuple[str, str]], headers: str) -> list[str]:
+    """Column titles: the field keys (``keys``) or their Chinese names (``zh``)."""
+    if headers == "zh":
+        from ui.labels import zh  # the review screen's one label lookup
+
+        return [zh(c, "column") for c, _ in columns]
+    return [c for c, _ in columns]
+
+
 # -- writers ----------------------------------------------------------------------------------
 
 
+def _part(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place (same folder, so the rename
+    is atomic): a reader sees the old file or the whole new one, never a part."""
+    return path.with_name(f".{path.name}.{os.getpid()}.part")
+
+
 class _Csv:
-    def __init__(self, path: Path, columns: list[tuple[str, str]]) -> None:
-        self._f = path.open("w", encoding="utf-8-sig", newline="")
+    def __init__(self, path: Path, columns: list[tuple[str, str]], headers: str = "keys") -> None:
+        self.path = path
+        self._f = _part(path).open("w", encoding="utf-8-sig", newline="")
         self._w = csv.writer(self._f)
-        self._w.writerow([c for c, _ in columns])
+        self._w.writerow(header_names(columns, headers))
         self._cols = [c for c, _ in columns]
 
     def write(self, row: dict[str, Any]) -> None:
@@ -270,11 +325,12 @@ class _Parquet:
         import pyarrow.parquet as pq
 
         self._pa = pa
+        self.path = path
         self.schema = pa.schema(
             [pa.field(c, pa.int64() if t == "int" else pa.string()) for c, t in columns],
             metadata={SCHEMA_KEY: EXPORT_SCHEMA_VERSION.encode()},
         )
-        self._w = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        self._w = pq.ParquetWriter(str(_part(path)), self.schema, compression="zstd")
         self._buf: list[dict[str, Any]] = []
 
     def write(self, row: dict[str, Any]) -> None:
@@ -293,7 +349,7 @@ class _Parquet:
 
 
 class _Excel:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, headers: str = "keys") -> None:
         from openpyxl import Workbook
 
         self.path = path
@@ -304,12 +360,21 @@ class _Excel:
         self.dropped: Counter[str] = Counter()
         for name, columns in TABLES.items():
             ws = self.wb.create_sheet(name)
-            ws.append([c for c, _ in columns])
+            ws.append([self._text(ws, h) for h in header_names(columns, headers)])
             self.sheets[name] = (ws, [c for c, _ in columns])
+
+    @staticmethod
+    def _text(ws: Any, v: str) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        v = spreadsheet_safe(ILLEGAL_CHARACTERS_RE.sub("", v))[:32767]
+        cell = WriteOnlyCell(ws, value=v)
+        cell.data_type = "s"  # never a formula
+        return cell
 
     def write(self, table: str, row: dict[str, Any]) -> None:
         from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         ws, cols = self.sheets[table]
         if self.rows[table] >= EXCEL_MAX_ROWS:
@@ -318,24 +383,37 @@ class _Excel:
         cells = []
         for c in cols:
             v = row.get(c)
-            if isinstance(v, str):
-                v = ILLEGAL_CHARACTERS_RE.sub("", v)[:32767]
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"  # never a formula
+            number = number_cell(v) if _is_numeric_column(c) else None
+            if number is not None:
+                cell = WriteOnlyCell(ws, value=number[0])
+                cell.number_format = number[1]
                 cells.append(cell)
+            elif isinstance(v, str):
+                cells.append(self._text(ws, v))
             else:
                 cells.append(v)
         ws.append(cells)
         self.rows[table] += 1
 
     def close(self) -> None:
-        self.wb.save(self.path)
+        self.wb.save(_part(self.path))
 
 
-def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> dict[str, Path]:
-    """Write every export of the store (or of one batch's documents) into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
+def _publish(paths: list[Path]) -> None:
+    """Rename every finished part into place (each rename is atomic)."""
+    for p in paths:
+        part = _part(p)
+        if part.exists():
+            os.replace(part, p)
+
+
+def _discard(paths: list[Path]) -> None:
+    for p in paths:
+        _part(p).unlink(missing_ok=True)
+
+
+def _paths(out_dir: Path) -> dict[str, Path]:
+    return {
         "records.jsonl": out_dir / "records.jsonl",
         **{f"{t}.csv": out_dir / f"{t}.csv" for t in TABLES},
         "results.xlsx": out_dir / "results.xlsx",
@@ -343,49 +421,116 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
         "summary.md": out_dir / "summary.md",
         "summary.png": out_dir / "summary.png",
     }
+
+
+def export_store(
+    store: Store,
+    out_dir: Path,
+    *,
+    batch: str | None = None,
+    review_status: str | None = None,
+    headers: str = "keys",
+) -> dict[str, Path]:
+    """Write every export of the store (or of one batch's documents, or only the records of
+    one review status) into ``out_dir``. ``headers``: ``keys`` (field keys) or ``zh``
+    (Chinese column names) for the CSV files and the workbook.
+
+    Each file is written under a temporary name in ``out_dir`` and renamed into place once
+    every file is complete: a run killed half way leaves the previous exports as they were.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = _paths(out_dir)
     summary = Summary(batch=batch)
-    csvs = {t: _Csv(paths[f"{t}.csv"], cols) for t, cols in TABLES.items()}
-    parquets = {t: _Parquet(paths[f"{t}.parquet"], cols) for t, cols in TABLES.items()}
-    excel = _Excel(paths["results.xlsx"])
+    csvs: dict[str, _Csv] = {}
+    parquets: dict[str, _Parquet] = {}
+    excel: _Excel | None = None
     try:
-        with paths["records.jsonl"].open("w", encoding="utf-8") as jsonl, store.session() as s:
-            dq = select(Document.status, Document.page_count)
-            rq = _export_query()
-            if batch is not None:
-                dq = dq.where(Document.id.in_(_batch_documents(batch)))
-                rq = rq.where(RecordRow.document_id.in_(_batch_documents(batch)))
-                summary.jobs = job_counts(s, batch)
-            for status, pages in s.execute(dq):
-                summary.documents[status] += 1
-                summary.pages[status] += pages or 0
-            rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
-            for row in s.execute(rq.execution_options(yield_per=50)):
-                summary.add(row)
-                flat = flatten(row)
-                line = {
-                    **_record_source(row),
-                    "review_status": row.review_status,
-                    "version": row.version,
-                    "record": row.data,
-                }
-                jsonl.write(json.dumps(line, ensure_ascii=False) + "\n")
-                tables = {
-                    "records": [flat],
-                    "indicators": indicator_rows(row),
-                    "findings": finding_rows(row),
-                }
-                for t, rows in tables.items():
-                    for r in rows:
-                        csvs[t].write(r)
-                        parquets[t].write(r)
-                        excel.write(t, r)
-    finally:
-        for c in csvs.values():
-            c.close()
-        for p in parquets.values():
-            p.close()
-        excel.close()
-    summary.excel_dropped = dict(excel.dropped)
-    paths["summary.md"].write_text(summary_markdown(summary), encoding="utf-8")
-    summary_chart(summary, paths["summary.png"])
+        csvs = {t: _Csv(paths[f"{t}.csv"], cols, headers) for t, cols in TABLES.items()}
+        parquets = {t: _Parquet(paths[f"{t}.parquet"], cols) for t, cols in TABLES.items()}
+        excel = _Excel(paths["results.xlsx"], headers)
+        _stream(store, paths, summary, csvs, parquets, excel, batch, review_status)
+        summary.excel_dropped = dict(excel.dropped)
+        _part(paths["summary.md"]).write_text(summary_markdown(summary), encoding="utf-8")
+        summary_chart(summary, _part(paths["summary.png"]))
+    except BaseException:
+        _close_all(csvs, parquets, excel)
+        _discard(list(paths.values()))
+        raise
+    _publish(list(paths.values()))
     return paths
+
+
+def _close_all(csvs: dict[str, _Csv], parquets: dict[str, _Parquet], excel: _Excel | None) -> None:
+    for c in csvs.values():
+        with contextlib.suppress(Exception):
+            c.close()
+    for p in parquets.values():
+        with contextlib.suppress(Exception):
+            p.close()
+    if excel is not None:
+        with contextlib.suppress(Exception):
+            excel.close()
+
+
+def _stream(
+    store: Store,
+    paths: dict[str, Path],
+    summary: Summary,
+    csvs: dict[str, _Csv],
+    parquets: dict[str, _Parquet],
+    excel: _Excel,
+    batch: str | None,
+    review_status: str | None,
+) -> None:
+    """One pass over the records into every writer; closes the writers (parts complete)."""
+    with _part(paths["records.jsonl"]).open("w", encoding="utf-8") as jsonl, store.session() as s:
+        dq = select(Document.status, Document.page_count)
+        rq = _export_query()
+        if batch is not None:
+            dq = dq.where(Document.id.in_(_batch_documents(batch)))
+            rq = rq.where(RecordRow.document_id.in_(_batch_documents(batch)))
+            summary.jobs = job_counts(s, batch)
+        if review_status is not None:
+            rq = rq.where(RecordRow.review_status == review_status)
+        for status, pages in s.execute(dq):
+            summary.documents[status] += 1
+            summary.pages[status] += pages or 0
+        rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
+        for row in s.execute(rq.execution_options(yield_per=50)):
+            summary.add(row)
+            line = {
+                **_record_source(row),
+                "review_status": row.review_status,
+                "version": row.version,
+                "record": row.data,
+            }
+            jsonl.write(json.dumps(line, ensure_ascii=False) + "\n")
+            tables = {
+                "records": [flatten(row)],
+                "indicators": indicator_rows(row),
+                "findings": finding_rows(row),
+            }
+            for t, rows in tables.items():
+                for r in rows:
+                    csvs[t].write(r)
+                    parquets[t].write(r)
+                    excel.write(t, r)
+    for c in csvs.values():
+        c.close()
+    for p in parquets.values():
+        p.close()
+    excel.close()
+
+
+def export_bytes(
+    store: Store, *, review_status: str | None = "approved", headers: str = "zh"
+) -> dict[str, bytes]:
+    """The workbook and the CSV tables of ``export_store`` as bytes (the review screen's
+    download buttons): ``results.xlsx``, ``records.csv``, ``indicators.csv``,
+    ``findings.csv``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="jixiao-export-") as tmp:
+        paths = export_store(store, Path(tmp), review_status=review_status, headers=headers)
+        names = ("results.xlsx", *(f"{t}.csv" for t in TABLES))
+        return {n: paths[n].read_bytes() for n in names}

@@ -94,3 +94,22 @@ def count_color(png: bytes, color: tuple[int, int, int] = HIGHLIGHT, tol: int = 
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
     close = np.abs(img - np.array(color, dtype=np.int16)) <= tol
     return int(close.all(axis=2).sum())
+
+
+def crop_around(
+    png: bytes, boxes: Iterable[Sequence[float]], dpi: int, max_ratio: float = 0.9
+) -> bytes:
+    """The part of a page image around ``boxes`` (PDF points): full width, at most
+    ``max_ratio`` × width tall, centred on the boxes, so the highlighted cell and its
+    neighbours fit beside the record's values on one screen. No boxes: the top of the page."""
+    img = Image.open(io.BytesIO(png))
+    w, h = img.size
+    win = min(h, int(w * max_ratio))
+    if win >= h:
+        return png
+    centres = [(scale_box(b, dpi, (w, h))[1] + scale_box(b, dpi, (w, h))[3]) / 2 for b in boxes]
+    cy = sum(centres) / len(centres) if centres else win / 2
+    top = int(max(0, min(h - win, cy - win / 2)))
+    buf = io.BytesIO()
+    img.crop((0, top, w, top + win)).save(buf, format="PNG")
+    return buf.getvalue()

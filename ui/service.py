@@ -31,7 +31,7 @@ from jixiao.store import (
 )
 from jixiao.store import review as rv
 from ui.exports import ApprovedRecord
-from ui.fields import FieldRow, FindingNote, field_rows, record_findings
+from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
 from ui.queue import QueueItem, sort_worst_first
 
 Progress = Callable[[float, str], None]
@@ -119,18 +119,17 @@ class Reextraction:
     differences: list[tuple[str, str | None, str | None]]  # (path, this record, newer)
 
     def describe(self) -> str:
-        how = f"{self.mode or '?'} mode, extractor {self.extractor_version or '?'}"
-        when = f" on {self.at:%Y-%m-%d %H:%M}" if self.at else ""
+        how = f"{self.mode or '?'} 模式，提取器 {self.extractor_version or '?'}"
+        when = f"，{self.at:%Y-%m-%d %H:%M}" if self.at else ""
         if self.gone:
             return (
-                f"A newer extraction ({how}{when}) found no table at this position. This "
-                "reviewed record was kept as it is; approve or reject it again to confirm."
+                f"新提取结果（{how}{when}）在此位置没有表格。已审核的本记录保持原样；"
+                "请再次通过或退回以确认。"
             )
         n = len(self.differences)
         return (
-            f"A newer extraction ({how}{when}) differs from this reviewed record in {n} "
-            f"field{'s' if n != 1 else ''}. The record was kept as it is (nothing overwritten); "
-            "take the newer values by editing, then approve or reject it again to confirm."
+            f"新提取结果（{how}{when}）与已审核的本记录有 {n} 个字段不同。本记录保持原样"
+            "（未被覆盖）；如需采用新值请编辑，然后再次通过或退回以确认。"
         )
 
 
@@ -226,9 +225,42 @@ def _run(store: Store, record_id: int, action: Callable[[Session], str]) -> Outc
         return Outcome(True, message, version)
     except rv.ConflictError as e:
         with store.session() as s:
-            return Outcome(False, str(rv.explain(s, e)))
-    except JixiaoError as e:
+            return Outcome(False, conflict_zh(s, e))
+    except NoteNeeded as e:
         return Outcome(False, str(e))
+    except JixiaoError as e:
+        if "does not exist" in str(e):
+            return Outcome(False, f"记录 {record_id} 已不存在（其文档可能已重新提取）")
+        return Outcome(False, "操作未完成，请重新加载记录后再试")
+
+
+def history_zh(h: rv.HistoryEntry) -> str:
+    """One history line in Chinese."""
+    from ui.labels import zh
+
+    if h.action == "correction":
+        return (
+            f"{h.reviewer} 将 {label_of(h.field or '')} 由 {h.old_value or '（空）'} 改为 "
+            f"{h.new_value or '（空）'}（{zh(h.reason_code or '', 'reason')}）"
+        )
+    note = f"：{h.note}" if h.note else ""
+    return f"{h.reviewer} {zh(h.action, 'action')}{note}"
+
+
+def conflict_zh(session: Session, err: rv.ConflictError) -> str:
+    """A conflict in Chinese: who changed what since the version the reviewer opened."""
+    if session.get(RecordRow, err.record_id) is None:
+        return f"记录 {err.record_id} 已不存在（其文档已重新提取）。您的修改未保存。"
+    current = session.scalar(select(RecordRow.version).where(RecordRow.id == err.record_id))
+    lines = [
+        f"{history_zh(h)}（{h.at:%Y-%m-%d %H:%M:%S}）"
+        for h in rv.history(session, err.record_id, since_version=err.seen)
+    ]
+    what = "；".join(lines) or "已被另一会话修改"
+    return (
+        f"记录 {err.record_id} 在您打开后已被修改（您看到的是第 {err.seen} 版，现为第 "
+        f"{current} 版）：{what}。您的修改未保存：请点“重新加载”后再改。"
+    )
 
 
 def save_edits(
@@ -252,11 +284,14 @@ def save_edits(
             note=note,
         )
         if not done:
-            return "nothing changed"
+            return "没有改动"
         return (
-            "saved: "
-            + "; ".join(f"{c.field} {c.old_value!r} → {c.new_value!r}" for c in done)
-            + " (validators re-run)"
+            "已保存："
+            + "；".join(
+                f"{label_of(c.field)} {c.old_value or '（空）'} → {c.new_value or '（空）'}"
+                for c in done
+            )
+            + "（已重新校验）"
         )
 
     return _run(store, record_id, act)
@@ -271,22 +306,46 @@ def decide(
     expected_version: int,
     note: str | None = None,
 ) -> Outcome:
-    """``approve`` or ``reject`` (a rejection needs a note)."""
+    """``approve`` or ``reject``. A rejection needs a note, and so does approving a record
+    that still has error findings (the clerk says why the errors are acceptable)."""
 
     def act(s: Session) -> str:
         if action == "approve":
+            row = s.get(RecordRow, record_id)
+            fresh = row is not None and row.version == expected_version  # else: a conflict
+            if fresh and row is not None and row.n_errors and not (note or "").strip():
+                raise NoteNeeded(
+                    f"此记录仍有 {row.n_errors} 个错误：请在“备注”中说明为何仍予通过，再点通过"
+                )
             rv.approve(
                 s, record_id, reviewer=reviewer, expected_version=expected_version, note=note
             )
-            return f"record {record_id} approved by {reviewer}"
+            return f"记录 {record_id} 已由 {reviewer} 通过"
         if action == "reject":
+            if not (note or "").strip():
+                raise NoteNeeded("退回需要备注：请在“备注”中写明原因")
             rv.reject(
                 s, record_id, reviewer=reviewer, expected_version=expected_version, note=note or ""
             )
-            return f"record {record_id} rejected by {reviewer}"
+            return f"记录 {record_id} 已由 {reviewer} 退回"
         raise rv.ReviewError(f"unknown action {action!r}: approve or reject")
 
     return _run(store, record_id, act)
+
+
+class NoteNeeded(rv.ReviewError):
+    """A decision that needs a note was asked for without one."""
+
+
+def neighbour(items: list[QueueItem], record_id: int, step: int = 1) -> int | None:
+    """The record ``step`` places after ``record_id`` in the queue (``-1``: before), or,
+    when it is not in the queue (filtered out, just decided), the first undecided one."""
+    ids = [it.record_id for it in items]
+    if record_id in ids:
+        i = ids.index(record_id) + step
+        return ids[i] if 0 <= i < len(ids) else None
+    undecided = [it.record_id for it in items if it.review_status in ("new", "needs_review")]
+    return undecided[0] if undecided else None
 
 
 def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, int]]:
@@ -331,12 +390,23 @@ def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, 
 
 
 _SAFE = re.compile(r"[^\w.\-]+")
+NAME_MAX_BYTES = 120  # of the file name part; file systems allow 255 bytes in all
+_ABS_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\\/\s'\"():;,，。]+)+[\\/]?")
 
 
 def safe_name(name: str) -> str:
-    """A file name safe to write: no folders, no odd characters, ends in .pdf."""
+    """A file name safe to write: no folders, no odd characters, at most ``NAME_MAX_BYTES``
+    bytes of UTF-8 (a long Chinese name is cut, not refused), ends in .pdf."""
     base = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "upload"
-    return base if base.lower().endswith(".pdf") else base + ".pdf"
+    if base.lower().endswith(".pdf"):
+        base = base[:-4]
+    cut = base.encode("utf-8")[:NAME_MAX_BYTES].decode("utf-8", errors="ignore")
+    return (cut.strip("._") or "upload") + ".pdf"
+
+
+def without_paths(message: str, name: str) -> str:
+    """A message with every file-system path replaced by the uploaded file's name."""
+    return _ABS_PATH.sub(lambda m: name if "/" in m.group(0)[1:] else m.group(0), message)
 
 
 def save_upload(name: str, data: bytes, upload_dir: Path) -> tuple[Path, str]:
@@ -354,12 +424,25 @@ def save_upload(name: str, data: bytes, upload_dir: Path) -> tuple[Path, str]:
 @dataclass
 class UploadOutcome:
     name: str
-    path: Path
+    path: Path | None
     status: str
     document_id: int | None
     n_records: int
     errors: list[str]
     seconds: float
+
+
+def _refused(name: str, why: str) -> UploadOutcome:
+    return UploadOutcome(name, None, "failed", None, 0, [why], 0.0)
+
+
+def check_upload(name: str, data: bytes) -> str | None:
+    """Why an upload is refused before it is written (None: accepted)."""
+    if not data:
+        return "文件为空（0 字节）"
+    if b"%PDF-" not in data[:1024]:
+        return "不是 PDF 文件"
+    return None
 
 
 def extract_upload(
@@ -369,24 +452,36 @@ def extract_upload(
     settings: Settings,
     progress: Progress | None = None,
 ) -> UploadOutcome:
-    """Save an uploaded PDF, extract and check it, store the result (whatever its status).
+    """Save an uploaded PDF, extract and check it, store the result.
 
-    ``progress(fraction, step)`` is called as it goes. A bad file gets a stored result with
-    status ``failed`` and its error; nothing raises for bad input. A PDF whose content is
-    already stored with corrections or decisions is not re-extracted (status
-    ``duplicate``): the same extraction again would change nothing (``save_result`` never
-    replaces reviewed records anyway).
+    ``progress(fraction, step)`` is called as it goes. An empty file or one that is not a
+    PDF is refused and not written. A file that fails to extract gets a stored ``failed``
+    result and its upload is deleted. Messages name the upload, never a server path. A PDF
+    whose content is already stored with corrections or decisions is not re-extracted
+    (status ``duplicate``): the same extraction again would change nothing.
     """
+    say = progress or (lambda _f, _s: None)
+    why = check_upload(name, data)
+    if why is not None:
+        say(1.0, f"{name}：{why}")
+        return _refused(name, why)
+    try:
+        return _extract_saved(store, name, data, settings, say)
+    except OSError as e:
+        return _refused(name, without_paths(f"无法保存或读取：{e.strerror or e}", name))
+
+
+def _extract_saved(
+    store: Store, name: str, data: bytes, settings: Settings, say: Progress
+) -> UploadOutcome:
     from extractor.pipeline import extract_document
 
-    say = progress or (lambda _f, _s: None)
-    say(0.05, f"saving {name}")
+    say(0.05, f"保存 {name}")
     path, digest = save_upload(name, data, settings.upload_dir)
     with store.session() as s:
         doc = find_document(s, digest)
         if doc is not None and rv.has_reviews(s, doc.id):
-            # Reviewed already: nothing to gain from extracting it again.
-            say(1.0, f"{name}: already reviewed")
+            say(1.0, f"{name}：已审核过")
             return UploadOutcome(
                 name=name,
                 path=path,
@@ -394,23 +489,26 @@ def extract_upload(
                 document_id=doc.id,
                 n_records=count_records(s, document_id=doc.id),
                 errors=[
-                    f"same content as document {doc.id} ({Path(doc.path).name}), which has "
-                    "reviews: not re-extracted, so no correction is lost"
+                    f"与已审核的文档 {doc.id}（{Path(doc.path).name}）内容相同：不重新提取，"
+                    "已有的更正不会丢失"
                 ],
                 seconds=0.0,
             )
-    say(0.15, f"extracting {name}")
+    say(0.15, f"提取 {name}")
     result = extract_document(path, settings)
-    say(0.85, f"storing {len(result.records)} records")
+    say(0.85, f"保存 {len(result.records)} 条记录")
+    errors = [without_paths(e, name) for e in result.errors]
     with store.session() as s:
         doc_id = save_result(s, result, sha256=result.sha256 or digest, path=str(path))
-    say(1.0, f"{name}: {result.status.value}")
+    if result.status.value == "failed":
+        path.unlink(missing_ok=True)  # a failed upload is not kept
+    say(1.0, f"{name}：{result.status.value}")
     return UploadOutcome(
         name=name,
-        path=path,
+        path=path if path.exists() else None,
         status=result.status.value,
         document_id=doc_id,
         n_records=len(result.records),
-        errors=list(result.errors),
+        errors=errors,
         seconds=result.seconds,
     )
