@@ -154,10 +154,10 @@ def test_record_opens_on_its_first_error_and_corrects_in_three_actions(review_en
     first_error = next(f["field"] for f in row.data["findings"] if f["severity"] == "error")
     assert at.selectbox(key="field").value == first_error
     findings = [b.label for b in at.button if b.key and b.key.startswith("finding:")]
-    assert findings and findings[0].startswith("🔴 错误")
+    assert findings and findings[0].startswith("【错误】")
     assert len(at.image) == 1
     # a finding's button selects its field
-    warn = next(b for b in at.button if b.key and b.label.startswith("🟠"))
+    warn = next(b for b in at.button if b.key and b.label.startswith("【警告】"))
     warn.click().run()
     assert at.selectbox(key="field").value != first_error
     at.button(key="next_problem").click().run()

@@ -118,7 +118,7 @@ def record_page(ctx: Ctx) -> None:
     show_flash()
     _reextraction(view)
     _findings(view, ctx)
-    left, right = st.columns([5, 7], gap="small")
+    left, right = st.columns([6, 6], gap="small")
     with right:
         selected = _field_picker(view)
         section = _section_picker(view)
@@ -204,9 +204,8 @@ def _findings(view: service.RecordView, ctx: Ctx) -> None:
         return
     with st.container(height=150 if len(rows) + len(other) > 4 else "content", border=True):
         for i, (f, n) in enumerate(rows):
-            mark = "🔴" if n.severity == "error" else "🟠"
             text = n.text_zh(f.status == "corrected")
-            label = f"{mark} {zh(n.severity, 'severity')} · {f.label}：{short(text, 90)}"
+            label = f"【{zh(n.severity, 'severity')}】{f.label}：{short(text, 90)}"
             st.button(
                 md(label),
                 key=f"finding:{i}",
