@@ -5,11 +5,12 @@ Markdown element; tables and inputs draw plain text)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from jixiao.errors import JixiaoError
+from jixiao.errors import InputError
 from ui import corrections, service
 from ui.fields import SECTION_ZH, SECTIONS, FieldRow, boxes_for
 from ui.labels import zh
@@ -323,10 +324,12 @@ def _section_picker(view: service.RecordView) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _page_png(pdf: str, page: int, boxes: tuple[tuple[float, ...], ...], dpi: int) -> bytes:
-    from ui.images import crop_around, page_image
+    from extractor.ingest.pdf import render_png
+    from ui.images import view_image
 
-    png = page_image(__import__("pathlib").Path(pdf), page, list(boxes), dpi=dpi)
-    return crop_around(png, boxes, dpi)
+    if not Path(pdf).is_file():
+        raise InputError("source PDF not found")
+    return view_image(render_png(Path(pdf), page, dpi=dpi), boxes, dpi)
 
 
 def _image(view: service.RecordView, selected: FieldRow | None, ctx: Ctx) -> None:
@@ -340,8 +343,8 @@ def _image(view: service.RecordView, selected: FieldRow | None, ctx: Ctx) -> Non
             tuple(tuple(b) for b in boxes.get(page, [])),
             ctx.settings.render_dpi,
         )
-    except JixiaoError:
-        st.warning("无法显示页面图像：原 PDF 文件不在或无法读取。")
+    except Exception:  # a missing, unreadable or oversized page: the record stays usable
+        st.warning("无法显示页面图像：原 PDF 文件不在、无法读取或页面过大。")
         return
     where = f" · {selected.label}" if selected else ""
     st.image(png, caption=md(f"第 {page} 页{where}"), width="stretch")
