@@ -161,3 +161,10 @@ def test_unit_conversion_takes_the_row_and_its_sub_rows(tmp_path: Path) -> None:
     pv = preview(data, changes, None)
     assert pv.n_errors_before >= 3 and pv.n_errors_after == 0
     assert unit_conversion({"findings": []}) == {}
+
+
+def test_store_url_password_is_masked() -> None:
+    from ui.launch import masked_url
+
+    shown = masked_url("postgresql+psycopg://user:s3cret-pw@db.example/jx")
+    assert "s3cret-pw" not in shown and "user" in shown and "db.example" in shown
