@@ -335,7 +335,7 @@ def test_a_reviewed_record_a_newer_extraction_differs_from_is_shown_first(
         items = service.queue_items(s)
         view = service.load_record(s, rid)
     assert items[0].record_id == rid and items[0].reextracted_differs  # first in the queue
-    assert items[0].review_status == "approved" and items[0].label.startswith("⚠ newer")
+    assert items[0].review_status == "approved" and items[0].label.startswith("⚠ 新提取结果不同")
     assert not any(it.reextracted_differs for it in items[1:])
     assert view is not None and view.reextraction is not None
     assert view.reextraction.differences == [("project_name", data["project_name"], "新读法")]

@@ -7,29 +7,8 @@ import streamlit as st
 from ui import service
 from ui.labels import zh
 from ui.page_common import FILTER_KEYS, Ctx, go, show_flash
-from ui.queue import STATUSES, status_counts
+from ui.queue import STATUSES, status_counts, table
 from ui.text import plain
-
-
-def queue_rows(items: list[service.QueueItem]) -> list[dict[str, object]]:
-    """The queue table, Chinese column names, plain text cells."""
-    return [
-        {
-            "编号": it.record_id,
-            "状态": zh(it.review_status, "status")
-            + ("（新提取结果不同）" if it.reextracted_differs else ""),
-            "错误": it.n_errors,
-            "警告": it.n_warnings,
-            "项目名称": plain(it.project_name),
-            "主管部门": plain(it.department),
-            "评分等级": plain(it.grade) or "—",
-            "总分": plain(it.total_score) or "—",
-            "问题代码": ", ".join(it.finding_codes),
-            "文件": plain(it.pdf),
-            "表": it.ordinal + 1,
-        }
-        for it in items
-    ]
 
 
 def _restore_filters() -> None:
@@ -83,7 +62,7 @@ def queue_page(ctx: Ctx) -> None:
         go("record", items[0].record_id)
     nonce = st.session_state.get("queue_nonce", 0)
     event = st.dataframe(
-        queue_rows(items),
+        table(items),
         hide_index=True,
         width="stretch",
         on_select="rerun",
