@@ -92,9 +92,8 @@ def extract(
     ] = Mode.layout,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
-    from extractor.pipeline import extract_document
     from jixiao.output import golden_document
-    from jixiao.summary_table import PageCountingOcr, document_lines, page_count
+    from jixiao.summary_table import document_lines
 
     settings = load_settings()
     if fmt is None:
@@ -103,25 +102,7 @@ def extract(
     lines: list[str] = []
     failed = 0
     with _model(settings, mode) as asker_for, _progress(quiet) as progress:
-        counts = [page_count(f) for f in files]
-        task = progress.add_task("pages", total=sum(counts) or None)
-        done = 0
-        for f, n in zip(files, counts, strict=True):
-            progress.update(task, description=f.name)
-            seen = [0]
-
-            def on_page(n: int = n, seen: list[int] = seen) -> None:  # scanned pages, as read
-                if seen[0] < n:
-                    seen[0] += 1
-                    progress.advance(task)
-
-            ocr = PageCountingOcr(settings, on_page) if settings.ocr else None
-            try:
-                result = extract_document(f, settings, mode=mode.value, asker=asker_for(), ocr=ocr)
-            except Exception as crash:  # one document's crash never loses the others' output
-                result = _crashed(f, crash)
-            done += n
-            progress.update(task, completed=done)
+        for f, result in _extract_each(files, settings, mode, asker_for, progress):
             if fmt is Fmt.table:
                 lines += document_lines(golden_document(result), result.seconds)
             else:
@@ -149,6 +130,40 @@ def extract(
         out.write_text(text + "\n", encoding="utf-8")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _extract_each(
+    files: list[Path],
+    settings: Settings,
+    mode: Mode,
+    asker_for: Callable[[], Asker | None],
+    progress: Progress,
+) -> Iterator[tuple[Path, DocumentResult]]:
+    """Each file's result, the progress bar counting pages: a document's pages when it is
+    done, its scanned pages one by one as OCR reads them."""
+    from extractor.pipeline import extract_document
+    from jixiao.summary_table import PageCountingOcr, page_count
+
+    counts = [page_count(f) for f in files]
+    task = progress.add_task("pages", total=sum(counts) or None)
+    done = 0
+    for f, n in zip(files, counts, strict=True):
+        progress.update(task, description=f.name)
+        seen = [0]
+
+        def on_page(n: int = n, seen: list[int] = seen) -> None:
+            if seen[0] < n:
+                seen[0] += 1
+                progress.advance(task)
+
+        ocr = PageCountingOcr(settings, on_page) if settings.ocr else None
+        try:
+            result = extract_document(f, settings, mode=mode.value, asker=asker_for(), ocr=ocr)
+        except Exception as crash:  # one document's crash never loses the others' output
+            result = _crashed(f, crash)
+        done += n
+        progress.update(task, completed=done)
+        yield f, result
 
 
 def _crashed(path: Path, e: Exception) -> DocumentResult:
