@@ -70,6 +70,8 @@ def _texts(at: AppTest) -> list[str]:
         v = getattr(node, "value", None) if node.type not in hidden_value else None
         if isinstance(v, str):
             out.append(v)
+        if node.type == "button_group":
+            out.extend(str(o.content) for o in node.proto.options)
         if node.type == "arrow_data_frame":
             out.extend(str(c) for c in node.value.columns)
         for attr in ("options",):
@@ -165,7 +167,7 @@ def test_record_opens_on_its_first_error_and_corrects_in_three_actions(review_en
     # one-value correction: type it (1), choose the reason (2), 保存并下一条 (3)
     box = next(t for t in at.text_input if t.key and t.key.startswith(f"quick:{row.id}:"))
     box.input("8").run()
-    at.selectbox(key=f"reason:{row.id}").select("form_error").run()
+    at.button_group(key=f"reason:{row.id}").set_value("form_error").run()
     _click(at, "save_next")
     assert at.session_state["record_id"] == nxt.id  # the next record is open
     assert at.success[0].value.startswith("已保存")
@@ -214,7 +216,7 @@ def test_second_reviewer_sees_a_conflict_not_a_silent_overwrite(review_env) -> N
         )
     box = next(t for t in at.text_input if t.key and t.key.startswith(f"quick:{row.id}:"))
     box.input("95").run()
-    at.selectbox(key=f"reason:{row.id}").select("ocr_error").run()
+    at.button_group(key=f"reason:{row.id}").set_value("ocr_error").run()
     _click(at, "save")
     msg = at.error[0].value
     assert "wang 将 总分·得分 由 91 改为 93" in msg and "未保存" in msg

@@ -103,6 +103,7 @@ def _form(name: str, names: list[str], funds: dict[str, tuple[str, ...]], **kw: 
 @dataclass
 class App:
     url: str
+    url_db: str
     worst: int  # the sample record with most errors
     worst_name: str
     clean: int
@@ -185,6 +186,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         _wait_healthy(url, proc)
         yield App(
             url=url,
+            url_db=url_db,
             worst=worst,
             worst_name=worst_name,
             clean=ids["干净的项目"],
@@ -366,3 +368,46 @@ def test_clean_record_approved_with_one_key_and_a_queue_row_opens(app: App, driv
     ).click().perform()
     _record_ready(driver, "通过并下一条")
     _shot(driver, "review-queue-row-opened.png")
+
+
+def _store_value(app: App, rid: int, path: str) -> Any:
+    from jixiao.store import RecordRow
+    from jixiao.store.review import get_value
+
+    store = open_store(app.url_db)
+    try:
+        with store.session() as s:
+            row = s.get(RecordRow, rid)
+            return get_value(row.data, path) if row else None
+    finally:
+        store.close()
+
+
+def test_one_value_correction_in_three_actions_and_unit_conversion(app: App, driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _login(driver, f"{app.url}/?record={app.worst}")
+    _record_ready(driver, "通过并下一条")
+    # the record opened on its first error, funds.total.executed ("100%" printed)
+    box = driver.find_element(By.XPATH, "//input[@aria-label and contains(@aria-label, '更正')]")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("8", Keys.ENTER)  # 1: type the value
+    time.sleep(1.5)
+    driver.find_element(By.XPATH, "//button[contains(., '表格本身有误')]").click()  # 2: reason
+    time.sleep(1.0)
+    driver.find_element(By.XPATH, "//button[contains(., '保存并下一条')]").click()  # 3: save
+    _wait(driver, lambda x: f"记录 {app.worst} ·" not in x.page_source)
+    assert _store_value(app, app.worst, FIELD) == "8"
+    _shot(driver, "review-corrected-next.png")
+    # 元 under 万元: one action converts the row and its sub-row, with the recomputed figures
+    driver.get(f"{app.url}/?record={app.yuan}")
+    _record_ready(driver, "元误作万元的项目")
+    driver.find_element(By.XPATH, "//button[contains(., '按万元换算')]").click()
+    _wait(driver, lambda x: "确认换算并保存" in x.page_source)
+    assert "执行率 39.46 ÷ 39.46 × 100 = 100.00%" in driver.find_element(By.TAG_NAME, "body").text
+    _shot(driver, "review-unit-conversion.png")
+    driver.find_element(By.XPATH, "//button[contains(., '确认换算并保存')]").click()
+    _wait(driver, lambda x: "已保存" in x.page_source)
+    assert _store_value(app, app.yuan, "funds.total.executed") == "39.46"
+    assert _store_value(app, app.yuan, "funds.current_year.executed") == "39.46"

@@ -160,6 +160,8 @@ def test_unit_conversion_takes_the_row_and_its_sub_rows(tmp_path: Path) -> None:
     }
     pv = preview(data, changes, None)
     assert pv.n_errors_before >= 3 and pv.n_errors_after == 0
+    assert pv.figures[0].startswith("年度资金总额：执行率 39.46 ÷ 39.46 × 100 = 100.00%")
+    assert "得分 10 × 100.00% = 10.00" in pv.figures[0]
     assert unit_conversion({"findings": []}) == {}
 
 

@@ -12,7 +12,7 @@ the clerk sees the recomputed execution rates and scores before saving.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -81,6 +81,7 @@ class Preview:
     findings: list[dict[str, Any]]  # the findings after the change
     n_errors_before: int
     n_errors_after: int
+    figures: list[str] = field(default_factory=list)  # recomputed rate and score per row
 
 
 def preview(data: dict[str, Any], changes: dict[str, str], rule_set: str | None) -> Preview:
@@ -95,7 +96,38 @@ def preview(data: dict[str, Any], changes: dict[str, str], rule_set: str | None)
         findings=after,
         n_errors_before=sum(1 for f in data.get("findings") or [] if f.get("severity") == "error"),
         n_errors_after=sum(1 for f in after if f.get("severity") == "error"),
+        figures=recomputed(trial, {p.split(".")[1] for p in changes}),
     )
+
+
+def recomputed(data: dict[str, Any], rows: set[str]) -> list[str]:
+    """Per funds row: the execution rate recomputed from the (converted) amounts beside the
+    printed one, and for a row with a 分值 the budget score 分值 × min(rate, 100 %)."""
+    from extractor.checks.messages import ROW_ZH
+
+    out = []
+    for row in ("total", "current_year", "carryover", "other"):
+        if row not in rows:
+            continue
+        full = _dec(get_value(data, f"funds.{row}.full_year_budget"))
+        ex = _dec(get_value(data, f"funds.{row}.executed"))
+        if full is None or ex is None or full == 0:
+            continue
+        rate = ex / full * 100
+        line = (
+            f"{ROW_ZH.get(row, row)}：执行率 {ex} ÷ {full} × 100 = {rate.quantize(Decimal('0.01'))}%"
+            f"（印为 {_text(get_value(data, f'funds.{row}.execution_rate')) or '空'}）"
+        )
+        weight = _dec(get_value(data, f"funds.{row}.weight"))
+        if weight is not None:
+            score = weight * min(rate, Decimal(100)) / 100
+            line += (
+                f"；得分 {weight} × {min(rate, Decimal(100)).quantize(Decimal('0.01'))}% = "
+                f"{score.quantize(Decimal('0.01'))}"
+                f"（印为 {_text(get_value(data, f'funds.{row}.score')) or '空'}）"
+            )
+        out.append(line)
+    return out
 
 
 def _text(v: Any) -> str | None:

@@ -160,20 +160,19 @@ def _action_bar(view: service.RecordView) -> dict[str, bool]:
         ),
         "reject": c[6].button("退回", key="reject"),
     }
-    n1, n2 = st.columns([3, 1], gap="small")
+    n1, n2 = st.columns([5, 4], gap="small")
     n1.text_input(
         "备注",
         key=f"decision_note:{rid}",
-        placeholder="备注：退回时必填；记录仍有错误时通过也须填写",
+        placeholder="备注：退回时必填；记录仍有错误时通过也须填写。保存更正时请在右侧选原因",
         label_visibility="collapsed",
     )
-    n2.selectbox(
-        "更正原因",
-        list(("extraction_error", "form_error", "ocr_error", "other")),
-        index=None,
+    n2.segmented_control(
+        "更正原因（保存时必选）",
+        ["extraction_error", "form_error", "ocr_error", "other"],
         format_func=lambda r: zh(r, "reason"),
-        placeholder="更正原因（保存时必选）",
         key=f"reason:{rid}",
+        selection_mode="single",
         label_visibility="collapsed",
     )
     return clicked
@@ -238,7 +237,10 @@ def _unit_conversion(view: service.RecordView, ctx: Ctx) -> None:
             hide_index=True,
         )
         after = [f for f in pv.findings if f.get("severity") in ("error", "warning")]
-        st.caption(f"换算后错误 {pv.n_errors_before} → {pv.n_errors_after}；复算结果：")
+        for line in pv.figures:
+            st.caption(md(line))
+        tail = "；换算后仍有：" if after else "；换算后没有错误或警告"
+        st.caption(f"错误 {pv.n_errors_before} → {pv.n_errors_after}{tail}")
         for f in after[:6]:
             st.caption(
                 md(
