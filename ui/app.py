@@ -115,6 +115,18 @@ def _sidebar(reviewer: str, store: Store) -> str:
     return page
 
 
+def _sync_url(page: str) -> None:
+    """The open record in the URL, so a reload comes back to it."""
+    rid = st.session_state.get("record_id")
+    if page == "record" and rid is not None:
+        if st.query_params.get("record") != str(rid):
+            st.query_params["record"] = str(rid)
+            st.query_params.pop("field", None)
+    else:
+        for k in ("record", "field"):
+            st.query_params.pop(k, None)
+
+
 def main() -> None:
     st.set_page_config(page_title="绩效表审核", layout="wide")
     st.markdown(
@@ -134,12 +146,14 @@ def main() -> None:
         st.session_state["goto"] = "record"
         if "field" in qp:
             st.session_state["want_field"] = str(qp["field"])
+    st.session_state["qp_done"] = True  # the URL is read once per session, at its start
     reviewer = login(settings)
     if reviewer is None:
         return
     if "set_cookie" in st.session_state:
         _set_cookie(st.session_state.pop("set_cookie"), 12 * 3600)
     page = _sidebar(reviewer, store)
+    _sync_url(page)
     ctx = Ctx(store=store, settings=settings, reviewer=reviewer)
     {"queue": queue_page, "record": record_page, "upload": upload_page, "export": export_page}[
         page

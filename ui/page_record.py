@@ -202,7 +202,7 @@ def _findings(view: service.RecordView, ctx: Ctx) -> None:
     if not rows and not other:
         st.success("没有错误或警告。")
         return
-    with st.container(height=150 if len(rows) + len(other) > 4 else "content", border=True):
+    with st.container(height=130 if len(rows) + len(other) > 2 else "content", border=True):
         for i, (f, n) in enumerate(rows):
             text = n.text_zh(f.status == "corrected")
             label = f"【{zh(n.severity, 'severity')}】{f.label}：{short(text, 90)}"
