@@ -116,7 +116,9 @@ def write_golden(export: GoldenExport, out_dir: Path) -> list[Path]:
     written = []
     for name, payload in export.files.items():
         target = out_dir / name
-        target.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        part = target.with_name(f".{target.name}.part")
+        part.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        part.replace(target)  # atomic: a reader sees the old key or the whole new one
         written.append(target)
         src = Path(export.pdfs.get(name, ""))
         if src.is_file():
