@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -223,5 +224,8 @@ def test_chinese_headers_and_review_status_filter(store: Store, tmp_path: Path) 
     assert "年度资金总额·全年执行数" in head and "项目名称" in head
     wb = load_workbook(paths["results.xlsx"])
     assert wb["records"].cell(1, 2).value == "记录编号"
+    for ws in wb.worksheets:  # every column title in Chinese (codes such as sha256 aside)
+        titles = [c.value for c in ws[1]]
+        assert not [t for t in titles if re.search(r"[a-z]{3,}", str(t))], titles
     none = export_store(store, tmp_path / "none", review_status="approved")
     assert len(_csv(none["records.csv"])) == 0

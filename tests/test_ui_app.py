@@ -92,7 +92,7 @@ _ALLOWED = [
     r":\w+\[",  # colour directives
     r"\bAlt\+[A-Z]\b",  # keyboard shortcuts
     r"\b[A-Z][A-Z0-9_:]*\b",  # finding codes, setting names, PDF, CSV, JSON
-    r"[\w.\\-]+\.(pdf|xlsx|csv)\b",  # file names and extensions
+    r"[\w.\\-]*\.(pdf|xlsx|csv)\b",  # file names and extensions
 ]
 
 
@@ -268,6 +268,10 @@ def test_export_uses_the_one_exporter(review_env) -> None:  # type: ignore[no-un
     at.sidebar.radio(key="nav").set_value("export").run()
     assert not at.exception, at.exception
     assert list(at.dataframe[0].value["记录编号"]) == [row.id]
+    assert not at.get("download_button")[:-1]  # the files are made on request
+    _click(at, "make_export")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[:2] == ["电子表格（.xlsx）", "CSV"] and labels[2].startswith("答案键 JSON")
     from jixiao.exports import export_bytes
 
     files = export_bytes(review_env.store)
@@ -288,8 +292,13 @@ def test_no_english_in_the_visible_ui(review_env) -> None:  # type: ignore[no-un
     seen += _texts(at)
     _click(at, "approve")  # the error message of approving with errors
     seen += _texts(at)
+    with review_env.store.session() as s:
+        rid, v = next((r.id, r.version) for r in list_records(s) if r.review_status != "approved")
+        rv.approve(s, rid, reviewer="li", expected_version=v, note="ok")
     for page in ("upload", "export", "queue"):
         at.sidebar.radio(key="nav").set_value(page).run()
+        if page == "export":
+            _click(at, "make_export")  # the download buttons too
         seen += _texts(at)
     bad = _english(seen)
     assert seen and not bad, "\n".join(bad)

@@ -8,8 +8,8 @@ a shared label catalogue can replace the lookups here without touching the pages
 
 from __future__ import annotations
 
+from ui.fields import _INDICATOR_ZH, label_of
 from ui.fields import STATUS_ZH as FIELD_STATE_ZH
-from ui.fields import label_of
 
 REVIEW_STATUS = {"new": "新", "needs_review": "待审核", "approved": "已通过", "rejected": "已退回"}
 SEVERITY = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -94,6 +94,8 @@ def zh(key: str, kind: str = "field") -> str:
     if kind == "column":
         if key in COLUMNS:
             return COLUMNS[key]
+        if key in _INDICATOR_ZH:
+            return _INDICATOR_ZH[key]
         if key.startswith("funds_"):
             return column_of_funds(key)
         return label_of(key)

@@ -76,17 +76,27 @@ def export_page(ctx: Ctx) -> None:
         width="stretch",
     )
     keys = st.toggle("列名用字段键（不用中文）", key="export_keys")
-    files = export_bytes(ctx.store, review_status="approved", headers="keys" if keys else "zh")
+    # what the files were made of: a new approval or correction makes them out of date
+    stamp = (
+        "keys" if keys else "zh",
+        tuple((r.record_id, len(r.corrections)) for r in approved),
+    )
+    made = st.session_state.get("export_files")
+    if st.button("生成导出文件", key="make_export", type="primary"):
+        made = (stamp, export_bytes(ctx.store, review_status="approved", headers=stamp[0]))
+        st.session_state["export_files"] = made
     c = st.columns(3)
-    c[0].download_button(
-        "Excel（.xlsx）", files["results.xlsx"], "jixiao-approved.xlsx", key="dl_xlsx"
-    )
-    c[1].download_button(
-        "CSV", files["records.csv"], "jixiao-approved.csv", mime="text/csv", key="dl_csv"
-    )
+    if made is not None and made[0] == stamp:
+        files = made[1]
+        c[0].download_button(
+            "电子表格（.xlsx）", files["results.xlsx"], "jixiao-approved.xlsx", key="dl_xlsx"
+        )
+        c[1].download_button(
+            "CSV", files["records.csv"], "jixiao-approved.csv", mime="text/csv", key="dl_csv"
+        )
     golden = exports.golden_export(approved, counts)
     c[2].download_button(
-        f"答案键 JSON（{len(golden.files)} 个 PDF，zip）",
+        f"答案键 JSON（{len(golden.files)} 个 PDF，ZIP 压缩包）",
         exports.golden_zip(golden),
         "jixiao-golden.zip",
         mime="application/zip",
