@@ -24,6 +24,7 @@ from ui.page_files import export_page, upload_page
 from ui.page_queue import queue_page
 from ui.page_record import record_page
 from ui.sessions import COOKIE, THROTTLE, TOKENS
+from ui.text import md
 
 
 @st.cache_resource(show_spinner=False)
@@ -100,7 +101,7 @@ def login(settings: Settings) -> str | None:
 
 
 def _sidebar(reviewer: str, store: Store) -> str:
-    st.sidebar.markdown(f"审核人：**{reviewer}**")
+    st.sidebar.markdown(f"审核人：**{md(reviewer)}**")
     if st.sidebar.button("退出登录", key="logout"):
         TOKENS.revoke(st.session_state.get("token"))
         st.session_state.clear()
