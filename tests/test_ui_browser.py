@@ -411,3 +411,32 @@ def test_one_value_correction_in_three_actions_and_unit_conversion(app: App, dri
     _wait(driver, lambda x: "已保存" in x.page_source)
     assert _store_value(app, app.yuan, "funds.total.executed") == "39.46"
     assert _store_value(app, app.yuan, "funds.current_year.executed") == "39.46"
+
+
+def test_a_cell_edited_in_the_table_is_saved_to_its_field(app: App, driver: Any) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    _login(driver, f"{app.url}/?record={app.xss}")
+    _record_ready(driver, "通过并下一条")
+    driver.find_element(By.XPATH, "//label[contains(., '基本信息')]").click()
+    time.sleep(1.5)
+    grid = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']")[-1]
+    w, h = grid.size["width"], grid.size["height"]
+    # the 值 cell of the first row (年度): header and rows are 35 px high
+    ActionChains(driver).move_to_element_with_offset(
+        grid, int(w * 0.45) - w // 2, 35 + 17 - h // 2
+    ).click().perform()
+    time.sleep(0.5)
+    ActionChains(driver).send_keys("7").perform()  # typing opens the cell's editor
+    time.sleep(0.5)
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    time.sleep(1.5)
+    driver.find_element(By.XPATH, "//button[contains(., '识别错误')]").click()
+    time.sleep(1.0)
+    driver.find_element(
+        By.XPATH, "//button[contains(., '保存') and not(contains(., '并'))]"
+    ).click()
+    _wait(driver, lambda x: "已保存" in x.page_source)
+    assert _store_value(app, app.xss, "year") == 7
