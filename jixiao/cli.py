@@ -21,6 +21,7 @@ from jixiao.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
+    from schemas.results import DocumentResult
 
 app = typer.Typer(
     add_completion=False,
@@ -38,6 +39,7 @@ def _say(text: str, style: str | None = None) -> None:
 class Fmt(StrEnum):
     golden = "golden"
     json = "json"
+    table = "table"
 
 
 class Mode(StrEnum):
@@ -68,10 +70,16 @@ def _progress(quiet: bool) -> Progress:
 def extract(
     files: Annotated[list[Path], typer.Argument(help="PDF files to extract")],
     fmt: Annotated[
-        Fmt, typer.Option("--format", "-f", help="golden (FORMAT.md shape) or json (full result)")
-    ] = Fmt.golden,
+        Fmt | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table (a readable summary per record with its findings; the default on a "
+            "terminal), golden (FORMAT.md shape; the default otherwise) or json (full result)",
+        ),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="write JSON here instead of stdout")
+        Path | None, typer.Option("--out", "-o", help="write the output here instead of stdout")
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no progress bar, no summary")
@@ -84,29 +92,37 @@ def extract(
     ] = Mode.layout,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
-    from extractor.pipeline import extract_document
+    from jixiao.output import golden_document
+    from jixiao.summary_table import document_lines
 
     settings = load_settings()
-    docs = []
+    if fmt is None:
+        fmt = Fmt.table if out is None and sys.stdout.isatty() else Fmt.golden
+    docs: list[dict[str, object]] = []
+    lines: list[str] = []
     failed = 0
     with _model(settings, mode) as asker_for, _progress(quiet) as progress:
-        task = progress.add_task("extracting", total=len(files))
-        for f in files:
-            result = extract_document(f, settings, mode=mode.value, asker=asker_for())
-            docs.append(render(result, fmt.value))
+        for f, result in _extract_each(files, settings, mode, asker_for, progress):
+            if fmt is Fmt.table:
+                lines += document_lines(golden_document(result), result.seconds)
+            else:
+                docs.append(render(result, fmt.value))
             for e in result.errors:
                 _say(f"{f.name}: {e}", style="yellow")
             if result.status.value == "failed":
                 failed += 1
-            elif not quiet:
+            elif not quiet and fmt is not Fmt.table:
                 n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
                 _say(
                     f"{f.name}: {result.status.value}, {len(result.records)} records, "
                     f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
                 )
-            progress.advance(task)
-    payload = docs[0] if len(docs) == 1 else docs
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    if fmt is Fmt.table:
+        text = "\n".join(lines)
+    else:
+        text = json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2)
+    # Text a PDF's broken text layer left invalid (lone surrogates) is written replaced.
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
     if out is None:
         sys.stdout.write(text + "\n")
     else:
@@ -114,6 +130,51 @@ def extract(
         out.write_text(text + "\n", encoding="utf-8")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _extract_each(
+    files: list[Path],
+    settings: Settings,
+    mode: Mode,
+    asker_for: Callable[[], Asker | None],
+    progress: Progress,
+) -> Iterator[tuple[Path, DocumentResult]]:
+    """Each file's result, the progress bar counting pages: a document's pages when it is
+    done, its scanned pages one by one as OCR reads them."""
+    from extractor.pipeline import extract_document
+    from jixiao.summary_table import PageCountingOcr, page_count
+
+    counts = [page_count(f) for f in files]
+    task = progress.add_task("pages", total=sum(counts) or None)
+    done = 0
+    for f, n in zip(files, counts, strict=True):
+        progress.update(task, description=f.name)
+        seen = [0]
+
+        def on_page(n: int = n, seen: list[int] = seen) -> None:
+            if seen[0] < n:
+                seen[0] += 1
+                progress.advance(task)
+
+        ocr = PageCountingOcr(settings, on_page) if settings.ocr else None
+        try:
+            result = extract_document(f, settings, mode=mode.value, asker=asker_for(), ocr=ocr)
+        except Exception as crash:  # one document's crash never loses the others' output
+            result = _crashed(f, crash)
+        done += n
+        progress.update(task, completed=done)
+        yield f, result
+
+
+def _crashed(path: Path, e: Exception) -> DocumentResult:
+    """A document whose extraction raised: failed, with one line saying why."""
+    from schemas.results import DocumentResult, DocumentStatus
+
+    return DocumentResult(
+        path=str(path),
+        status=DocumentStatus.FAILED,
+        errors=[f"extraction failed: {type(e).__name__}: {e}"],
+    )
 
 
 @app.command()
@@ -277,9 +338,9 @@ def review(
 
     from jixiao.store import open_store
     from ui.auth import load_reviewers
-    from ui.launch import app_env, streamlit_argv
+    from ui.launch import app_env, masked_url, review_settings, streamlit_argv
 
-    settings = load_settings(**({"db_url": db} if db else {}))
+    settings = review_settings(load_settings(**({"db_url": db} if db else {})))
     open_store(settings.db_url).close()  # migrations applied; a bad URL fails here, clearly
     if not load_reviewers(settings.reviewers_file):
         _say(
@@ -287,7 +348,9 @@ def review(
             "`jixiao review add-reviewer NAME` (file: JIXIAO_REVIEWERS_FILE)",
             style="yellow",
         )
-    _say(f"review app on http://{address}:{port} (store {settings.db_url}; Ctrl-C stops)")
+    _say(
+        f"review app on http://{address}:{port} (store {masked_url(settings.db_url)}; Ctrl-C stops)"
+    )
     proc = subprocess.Popen(streamlit_argv(port, address), env=app_env(settings.db_url))
     # Stopping jixiao (Ctrl-C or SIGTERM) stops the app too.
     previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
@@ -310,8 +373,9 @@ def add_reviewer_cmd(
     """Add a reviewer (or set a new password): the password is prompted for and only its
     salted scrypt hash is written to JIXIAO_REVIEWERS_FILE."""
     from ui.auth import add_reviewer
+    from ui.launch import review_settings
 
-    settings = load_settings()
+    settings = review_settings(load_settings())
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -419,15 +483,21 @@ def export_cmd(
     name: Annotated[
         str | None, typer.Option("--batch", help="only this batch's documents (default: all)")
     ] = None,
+    headers: Annotated[
+        str,
+        typer.Option(help="column titles of the CSV files and the workbook: keys or zh (中文)"),
+    ] = "keys",
 ) -> None:
     """Export a store (records, indicators, findings as JSONL/CSV/Excel/Parquet, and a
     summary as Markdown and PNG), at any time."""
     from jixiao.exports import export_store
     from jixiao.store import open_store
 
+    if headers not in ("keys", "zh"):
+        raise typer.BadParameter("use keys or zh", param_hint="--headers")
     settings = load_settings(**({"db_url": db} if db else {}))
     with open_store(settings.db_url) as store:
-        paths = export_store(store, out, batch=name)
+        paths = export_store(store, out, batch=name, headers=headers)
     for p in paths.values():
         typer.echo(str(p))
 

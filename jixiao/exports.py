@@ -24,16 +24,27 @@ leading ``'`` in CSV and as plain text (never a formula) in Excel.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import json
-import re
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
 
+from jixiao.export_writers import (
+    EXCEL_MAX_ROWS,
+    SCHEMA_KEY,
+    _Csv,
+    _discard,
+    _Excel,
+    _Parquet,
+    _part,
+    _publish,
+    header_names,
+    number_cell,
+    spreadsheet_safe,
+)
 from jixiao.store import Document, RecordRow, Store, job_counts
 from jixiao.store.repo import _batch_documents
 from jixiao.summary import EXPORT_SCHEMA_VERSION, Summary, summary_chart, summary_markdown
@@ -48,8 +59,6 @@ from schemas.fields import (
     TARGET_HEADER_EXTRA,
     TOTALS_FIELDS,
 )
-
-SCHEMA_KEY = b"jixiao.schema_version"
 
 # Header columns written as stored; the other text fields of both forms go through ``_s``.
 _IDENTITY = ("project_name", "department", "implementing_unit")
@@ -122,7 +131,6 @@ TABLES = {
     "indicators": INDICATOR_COLUMNS,
     "findings": FINDING_COLUMNS,
 }
-EXCEL_MAX_ROWS = 1_048_575  # one header row
 
 
 def _s(v: Any) -> str | None:
@@ -231,111 +239,8 @@ def finding_rows(row: Any) -> Iterator[dict[str, Any]]:
         yield out
 
 
-_SIGNED_NUMBER = re.compile(r"^[-+]\s*[\d.,]+\s*%?$")
-
-
-def spreadsheet_safe(v: Any) -> Any:
-    """A leading ``'`` on text a spreadsheet would read as a formula (CSV only): text
-    starting with ``=``, ``@``, a tab or CR, or with ``-``/``+`` not followed by a plain
-    number (``-`` alone, ``-5``, ``+3.5%`` stay as printed)."""
-    if not isinstance(v, str) or not v:
-        return v
-    if v[0] in "=@\t\r":
-        return "'" + v
-    if v[0] in "-+" and len(v) > 1 and not _SIGNED_NUMBER.match(v):
-        return "'" + v
-    return v
-
-
-# -- writers ----------------------------------------------------------------------------------
-
-
-class _Csv:
-    def __init__(self, path: Path, columns: list[tuple[str, str]]) -> None:
-        self._f = path.open("w", encoding="utf-8-sig", newline="")
-        self._w = csv.writer(self._f)
-        self._w.writerow([c for c, _ in columns])
-        self._cols = [c for c, _ in columns]
-
-    def write(self, row: dict[str, Any]) -> None:
-        self._w.writerow([spreadsheet_safe(row.get(c)) for c in self._cols])
-
-    def close(self) -> None:
-        self._f.close()
-
-
-class _Parquet:
-    def __init__(self, path: Path, columns: list[tuple[str, str]]) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self._pa = pa
-        self.schema = pa.schema(
-            [pa.field(c, pa.int64() if t == "int" else pa.string()) for c, t in columns],
-            metadata={SCHEMA_KEY: EXPORT_SCHEMA_VERSION.encode()},
-        )
-        self._w = pq.ParquetWriter(str(path), self.schema, compression="zstd")
-        self._buf: list[dict[str, Any]] = []
-
-    def write(self, row: dict[str, Any]) -> None:
-        self._buf.append(row)
-        if len(self._buf) >= 500:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._buf:
-            self._w.write_table(self._pa.Table.from_pylist(self._buf, schema=self.schema))
-            self._buf = []
-
-    def close(self) -> None:
-        self._flush()
-        self._w.close()
-
-
-class _Excel:
-    def __init__(self, path: Path) -> None:
-        from openpyxl import Workbook
-
-        self.path = path
-        self.wb = Workbook(write_only=True)
-        self.wb.properties.keywords = f"jixiao schema_version={EXPORT_SCHEMA_VERSION}"
-        self.sheets: dict[str, Any] = {}
-        self.rows: Counter[str] = Counter()
-        self.dropped: Counter[str] = Counter()
-        for name, columns in TABLES.items():
-            ws = self.wb.create_sheet(name)
-            ws.append([c for c, _ in columns])
-            self.sheets[name] = (ws, [c for c, _ in columns])
-
-    def write(self, table: str, row: dict[str, Any]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        ws, cols = self.sheets[table]
-        if self.rows[table] >= EXCEL_MAX_ROWS:
-            self.dropped[table] += 1
-            return
-        cells = []
-        for c in cols:
-            v = row.get(c)
-            if isinstance(v, str):
-                v = ILLEGAL_CHARACTERS_RE.sub("", v)[:32767]
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"  # never a formula
-                cells.append(cell)
-            else:
-                cells.append(v)
-        ws.append(cells)
-        self.rows[table] += 1
-
-    def close(self) -> None:
-        self.wb.save(self.path)
-
-
-def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> dict[str, Path]:
-    """Write every export of the store (or of one batch's documents) into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
+def _paths(out_dir: Path) -> dict[str, Path]:
+    return {
         "records.jsonl": out_dir / "records.jsonl",
         **{f"{t}.csv": out_dir / f"{t}.csv" for t in TABLES},
         "results.xlsx": out_dir / "results.xlsx",
@@ -343,49 +248,129 @@ def export_store(store: Store, out_dir: Path, *, batch: str | None = None) -> di
         "summary.md": out_dir / "summary.md",
         "summary.png": out_dir / "summary.png",
     }
+
+
+def export_store(
+    store: Store,
+    out_dir: Path,
+    *,
+    batch: str | None = None,
+    review_status: str | None = None,
+    headers: str = "keys",
+) -> dict[str, Path]:
+    """Write every export of the store (or of one batch's documents, or only the records of
+    one review status) into ``out_dir``. ``headers``: ``keys`` (field keys) or ``zh``
+    (Chinese column names) for the CSV files and the workbook.
+
+    Each file is written under a temporary name in ``out_dir`` and renamed into place once
+    every file is complete: a run killed half way leaves the previous exports as they were.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = _paths(out_dir)
     summary = Summary(batch=batch)
-    csvs = {t: _Csv(paths[f"{t}.csv"], cols) for t, cols in TABLES.items()}
-    parquets = {t: _Parquet(paths[f"{t}.parquet"], cols) for t, cols in TABLES.items()}
-    excel = _Excel(paths["results.xlsx"])
+    csvs: dict[str, _Csv] = {}
+    parquets: dict[str, _Parquet] = {}
+    excel: _Excel | None = None
     try:
-        with paths["records.jsonl"].open("w", encoding="utf-8") as jsonl, store.session() as s:
-            dq = select(Document.status, Document.page_count)
-            rq = _export_query()
-            if batch is not None:
-                dq = dq.where(Document.id.in_(_batch_documents(batch)))
-                rq = rq.where(RecordRow.document_id.in_(_batch_documents(batch)))
-                summary.jobs = job_counts(s, batch)
-            for status, pages in s.execute(dq):
-                summary.documents[status] += 1
-                summary.pages[status] += pages or 0
-            rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
-            for row in s.execute(rq.execution_options(yield_per=50)):
-                summary.add(row)
-                flat = flatten(row)
-                line = {
-                    **_record_source(row),
-                    "review_status": row.review_status,
-                    "version": row.version,
-                    "record": row.data,
-                }
-                jsonl.write(json.dumps(line, ensure_ascii=False) + "\n")
-                tables = {
-                    "records": [flat],
-                    "indicators": indicator_rows(row),
-                    "findings": finding_rows(row),
-                }
-                for t, rows in tables.items():
-                    for r in rows:
-                        csvs[t].write(r)
-                        parquets[t].write(r)
-                        excel.write(t, r)
-    finally:
-        for c in csvs.values():
-            c.close()
-        for p in parquets.values():
-            p.close()
-        excel.close()
-    summary.excel_dropped = dict(excel.dropped)
-    paths["summary.md"].write_text(summary_markdown(summary), encoding="utf-8")
-    summary_chart(summary, paths["summary.png"])
+        csvs = {t: _Csv(paths[f"{t}.csv"], cols, headers) for t, cols in TABLES.items()}
+        parquets = {t: _Parquet(paths[f"{t}.parquet"], cols) for t, cols in TABLES.items()}
+        excel = _Excel(paths["results.xlsx"], headers)
+        _stream(store, paths, summary, csvs, parquets, excel, batch, review_status)
+        summary.excel_dropped = dict(excel.dropped)
+        _part(paths["summary.md"]).write_text(summary_markdown(summary), encoding="utf-8")
+        summary_chart(summary, _part(paths["summary.png"]))
+    except BaseException:
+        _close_all(csvs, parquets, excel)
+        _discard(list(paths.values()))
+        raise
+    _publish(list(paths.values()))
     return paths
+
+
+def _close_all(csvs: dict[str, _Csv], parquets: dict[str, _Parquet], excel: _Excel | None) -> None:
+    for c in csvs.values():
+        with contextlib.suppress(Exception):
+            c.close()
+    for p in parquets.values():
+        with contextlib.suppress(Exception):
+            p.close()
+    if excel is not None:
+        with contextlib.suppress(Exception):
+            excel.close()
+
+
+def _stream(
+    store: Store,
+    paths: dict[str, Path],
+    summary: Summary,
+    csvs: dict[str, _Csv],
+    parquets: dict[str, _Parquet],
+    excel: _Excel,
+    batch: str | None,
+    review_status: str | None,
+) -> None:
+    """One pass over the records into every writer; closes the writers (parts complete)."""
+    with _part(paths["records.jsonl"]).open("w", encoding="utf-8") as jsonl, store.session() as s:
+        dq = select(Document.status, Document.page_count)
+        rq = _export_query()
+        if batch is not None:
+            dq = dq.where(Document.id.in_(_batch_documents(batch)))
+            rq = rq.where(RecordRow.document_id.in_(_batch_documents(batch)))
+            summary.jobs = job_counts(s, batch)
+        if review_status is not None:
+            rq = rq.where(RecordRow.review_status == review_status)
+        for status, pages in s.execute(dq):
+            summary.documents[status] += 1
+            summary.pages[status] += pages or 0
+        rq = rq.order_by(RecordRow.document_id, RecordRow.ordinal)
+        for row in s.execute(rq.execution_options(yield_per=50)):
+            summary.add(row)
+            line = {
+                **_record_source(row),
+                "review_status": row.review_status,
+                "version": row.version,
+                "record": row.data,
+            }
+            jsonl.write(json.dumps(line, ensure_ascii=False) + "\n")
+            tables = {
+                "records": [flatten(row)],
+                "indicators": indicator_rows(row),
+                "findings": finding_rows(row),
+            }
+            for t, rows in tables.items():
+                for r in rows:
+                    csvs[t].write(r)
+                    parquets[t].write(r)
+                    excel.write(t, r)
+    for c in csvs.values():
+        c.close()
+    for p in parquets.values():
+        p.close()
+    excel.close()
+
+
+def export_bytes(
+    store: Store, *, review_status: str | None = "approved", headers: str = "zh"
+) -> dict[str, bytes]:
+    """The workbook and the CSV tables of ``export_store`` as bytes (the review screen's
+    download buttons): ``results.xlsx``, ``records.csv``, ``indicators.csv``,
+    ``findings.csv``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="jixiao-export-") as tmp:
+        paths = export_store(store, Path(tmp), review_status=review_status, headers=headers)
+        names = ("results.xlsx", *(f"{t}.csv" for t in TABLES))
+        return {n: paths[n].read_bytes() for n in names}
+
+
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "SCHEMA_KEY",
+    "TABLES",
+    "export_bytes",
+    "export_store",
+    "flatten",
+    "header_names",
+    "number_cell",
+    "spreadsheet_safe",
+]

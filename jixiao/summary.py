@@ -200,4 +200,8 @@ def summary_chart(s: Summary, path: Path) -> None:
         bars(axes[1][1], depts, "Top departments by anomalies (errors + warnings)", True)
         fig.suptitle(f"jixiao summary (schema_version {EXPORT_SCHEMA_VERSION})")
         fig.tight_layout()
-        fig.savefig(str(path), metadata={"Description": f"schema_version={EXPORT_SCHEMA_VERSION}"})
+        fig.savefig(
+            str(path),
+            format="png",
+            metadata={"Description": f"schema_version={EXPORT_SCHEMA_VERSION}"},
+        )

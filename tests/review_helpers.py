@@ -60,7 +60,12 @@ def review_env(
     reviewers_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[ReviewEnv]:
-    """A SQLite store with the sample, reviewers wang and li, settings pointed at them."""
+    """A SQLite store with the sample, reviewers wang and li, settings pointed at them
+    (login throttling and tokens start empty)."""
+    from ui.sessions import THROTTLE, TOKENS
+
+    THROTTLE.reset()
+    TOKENS.reset()
     url = f"sqlite:///{tmp_path / 'review.db'}"
     store = open_store(url)
     with store.session() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -105,7 +106,12 @@ def test_every_export_carries_the_same_rows(
         assert {ws.cell(r, 1).value for r in range(2, n + 2)} == {EXPORT_SCHEMA_VERSION}
     name_col = [c for c, _ in RECORD_COLUMNS].index("project_name") + 1
     cell = wb["records"].cell(2, name_col)
-    assert cell.value == FORMULA and cell.data_type == "s"  # text, never a formula
+    assert cell.value == "'" + FORMULA and cell.data_type == "s"  # text, never a formula
+    # amounts are numbers with a number format: a clerk can sum them
+    amount_col = [c for c, _ in RECORD_COLUMNS].index("funds_total_full_year_budget") + 1
+    amounts = [wb["records"].cell(r, amount_col) for r in range(2, n_records + 2)]
+    numeric = [c for c in amounts if isinstance(c.value, (int, float))]
+    assert numeric and all(c.number_format.startswith("#,##0") for c in numeric)
 
     for table, n in (
         ("records", n_records),
@@ -173,3 +179,53 @@ def test_spreadsheet_safe() -> None:
     assert spreadsheet_safe("+A1") == "'+A1"
     for kept in ("-", "-5", "- 3.5%", "+12.5%", "100", "优", "", None, 3):
         assert spreadsheet_safe(kept) == kept
+
+
+def test_number_cells_and_the_guard() -> None:
+    from jixiao.exports import number_cell
+
+    assert number_cell("1,234.50") == (1234.5, "#,##0.00")
+    assert number_cell("91") == (91.0, "#,##0")
+    assert number_cell("100%") == (1.0, "0%")
+    assert number_cell("95.5%") == (0.955, "0.0%")
+    for text in ("大于80条", "1.2.3", "", "-", "=1+1", None):
+        assert number_cell(text) is None
+    assert spreadsheet_safe("a\x00b\x1bc") == "abc"  # control characters dropped
+    assert spreadsheet_safe("\x01=cmd") == "'=cmd"  # and then the formula guard
+
+
+def test_exports_are_atomic(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that dies half way leaves the previous exports whole and no part files."""
+    from jixiao import exports
+
+    out = tmp_path / "out"
+    paths = export_store(store, out)
+    before = {n: p.read_bytes() for n, p in paths.items()}
+    calls = {"n": 0}
+    real = exports._Csv.write
+
+    def dying(self, row):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise KeyboardInterrupt
+        real(self, row)
+
+    monkeypatch.setattr(exports._Csv, "write", dying)
+    with pytest.raises(KeyboardInterrupt):
+        export_store(store, out)
+    assert {n: p.read_bytes() for n, p in paths.items()} == before
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths.values())
+
+
+def test_chinese_headers_and_review_status_filter(store: Store, tmp_path: Path) -> None:
+    paths = export_store(store, tmp_path / "zh", headers="zh", review_status="new")
+    head = paths["records.csv"].read_text("utf-8-sig").splitlines()[0].split(",")
+    assert head[:2] == ["导出版本", "记录编号"]
+    assert "年度资金总额·全年执行数" in head and "项目名称" in head
+    wb = load_workbook(paths["results.xlsx"])
+    assert wb["records"].cell(1, 2).value == "记录编号"
+    for ws in wb.worksheets:  # every column title in Chinese (codes such as sha256 aside)
+        titles = [c.value for c in ws[1]]
+        assert not [t for t in titles if re.search(r"[a-z]{3,}", str(t))], titles
+    none = export_store(store, tmp_path / "none", review_status="approved")
+    assert len(_csv(none["records.csv"])) == 0

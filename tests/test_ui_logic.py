@@ -41,7 +41,7 @@ def test_field_rows_attach_findings_and_colour(review_store: Store) -> None:
     assert [n.code for n in ex.findings] == ["R9"]
     score = rows["indicators.0.score"]
     assert score.status == "warning" and score.findings[0].code == "R10"
-    assert score.findings[0].recomputed == "printed 9 · recomputed 10"
+    assert score.findings[0].recomputed == "印刷值 9 · 复算值 10"
     assert rows["project_name"].status == "ok"
     assert rows["year"].status == "check"  # read out of the title line (contained)
     assert rows["indicators.0.deviation_reason"].status == "empty"
@@ -195,30 +195,22 @@ def _approve_all(store: Store, reason_first: str = "form_error") -> None:
 
 
 def test_csv_and_excel_of_approved_records(review_store: Store) -> None:
+    """The review screen's downloads come from the one exporter (jixiao.exports)."""
     import openpyxl
 
+    from jixiao.exports import export_bytes
+
     _approve_all(review_store, "extraction_error")
-    with review_store.session() as s:
-        approved, _ = service.approved_records(s)
-    assert len(approved) == 5 and approved[0].reviewer == "li"
-    csv = exports.to_csv(approved)
+    files = export_bytes(review_store, headers="keys")
+    csv = files["records.csv"]
     assert csv.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese correctly
     text = csv.decode("utf-8-sig")
-    assert "微信公众号经费" in text
-    assert text.splitlines()[0].startswith("record_id,pdf,ordinal,form_type")
-    wb = openpyxl.load_workbook(io.BytesIO(exports.to_excel(approved)))
-    assert wb.sheetnames == ["records", "indicators", "corrections"]
+    assert "微信公众号经费" in text and len(text.splitlines()) == 6
+    wb = openpyxl.load_workbook(io.BytesIO(files["results.xlsx"]))
+    assert wb.sheetnames == ["records", "indicators", "findings"]
     header = [c.value for c in wb["records"][1]]
     row = dict(zip(header, [c.value for c in wb["records"][2]], strict=True))
-    assert row["funds.total.executed"] == "8" and row["approved_by"] == "li"
-    corr = [[c.value for c in r] for r in wb["corrections"].iter_rows(min_row=2)]
-    assert len(corr) == 1 and corr[0][2:7] == [
-        "funds.total.executed",
-        "年度资金总额·全年执行数",
-        "100%",
-        "8",
-        "extraction_error",
-    ]
+    assert row["funds_total_executed"] == 8 and row["review_status"] == "approved"
     assert wb["indicators"].max_row > 5
 
 
@@ -265,7 +257,7 @@ def test_golden_export_skips_a_document_not_fully_approved(review_store: Store) 
         approved, counts = service.approved_records(s)
     export = exports.golden_export(approved, counts)
     assert export.files == {} and export.skipped == {
-        "sample-self-eval.pdf": "1 of 5 records approved"
+        "sample-self-eval.pdf": "5 条记录中只有 1 条已通过"
     }
 
 
@@ -290,11 +282,18 @@ def test_upload_is_saved_extracted_and_stored(review_store: Store, tmp_path: Pat
     assert [f for f, _ in steps] == sorted(f for f, _ in steps) and steps[-1][0] == 1.0
     with review_store.session() as s:
         assert len(list_records(s)) == 5  # same PDF content: one record set
+    before = sorted((tmp_path / "up").iterdir())
     bad = service.extract_upload(review_store, "notes.pdf", b"hello, not a pdf", settings)
-    assert bad.status == "failed" and bad.errors and bad.n_records == 0
+    assert bad.status == "failed" and bad.errors == ["不是 PDF 文件"] and bad.n_records == 0
+    empty = service.extract_upload(review_store, "empty.pdf", b"", settings)
+    assert empty.status == "failed" and "0 字节" in empty.errors[0]
+    broken = service.extract_upload(review_store, "broken.pdf", b"%PDF-1.7 cut", settings)
+    assert broken.status == "failed" and broken.path is None
+    assert not any("/" in e for e in broken.errors)  # no server path in the message
     with review_store.session() as s:
-        doc = s.get(rv.Document, bad.document_id)
+        doc = s.get(rv.Document, broken.document_id)
         assert doc is not None and doc.status == "failed"
+    assert sorted((tmp_path / "up").iterdir()) == before  # failed uploads are not kept
 
 
 def test_changed_fields_are_relative_to_what_the_reviewer_saw() -> None:
@@ -314,11 +313,7 @@ def test_upload_of_a_reviewed_pdf_keeps_the_corrections(
         rv.edit_record(s, rid, {"grade": "优"}, reviewer="wang", reason="other", expected_version=v)
     settings = Settings(upload_dir=tmp_path / "up")
     out = service.extract_upload(review_store, "again.pdf", SAMPLE.read_bytes(), settings)
-    assert (
-        out.status == "duplicate"
-        and out.n_records == 5
-        and "no correction is lost" in out.errors[0]
-    )
+    assert out.status == "duplicate" and out.n_records == 5 and "更正不会丢失" in out.errors[0]
     with review_store.session() as s:
         row = s.get(RecordRow, rid)
         assert row is not None and row.grade == "优" and row.version == v + 1
@@ -340,18 +335,20 @@ def test_a_reviewed_record_a_newer_extraction_differs_from_is_shown_first(
         items = service.queue_items(s)
         view = service.load_record(s, rid)
     assert items[0].record_id == rid and items[0].reextracted_differs  # first in the queue
-    assert items[0].review_status == "approved" and items[0].label.startswith("⚠ newer")
+    assert items[0].review_status == "approved" and items[0].label.startswith("⚠ 新提取结果不同")
     assert not any(it.reextracted_differs for it in items[1:])
     assert view is not None and view.reextraction is not None
     assert view.reextraction.differences == [("project_name", data["project_name"], "新读法")]
     assert view.reextraction.extractor_version == "9.9.9"
-    assert "differs from this reviewed record in 1 field" in view.reextraction.describe()
+    assert "有 1 个字段不同" in view.reextraction.describe()
     assert view.data == data  # the record itself is as the clerk approved it
 
 
 def test_safe_name() -> None:
     assert service.safe_name("../../etc/passwd") == "passwd.pdf"
-    assert service.safe_name("C:\\tmp\\a b.PDF") == "a_b.PDF"
+    assert service.safe_name("C:\\tmp\\a b.PDF") == "a_b.pdf"
+    long = service.safe_name("绩" * 80 + ".pdf")  # 240 bytes of UTF-8: cut, not refused
+    assert long.endswith(".pdf") and len(long.encode()) <= service.NAME_MAX_BYTES + 4
     assert service.safe_name("绩效 自评表.pdf") == "绩效_自评表.pdf"
     assert service.safe_name("...") == "upload.pdf"
 
@@ -362,13 +359,13 @@ def test_service_actions_report_conflicts_as_messages(review_store: Store) -> No
     ok = service.save_edits(
         review_store, rid, {"grade": "优"}, reviewer="wang", reason="other", expected_version=v
     )
-    assert ok.ok and ok.version == v + 1 and "grade" in ok.message
+    assert ok.ok and ok.version == v + 1 and "评分等级" in ok.message
     stale = service.decide(review_store, rid, "approve", reviewer="li", expected_version=v)
-    assert not stale.ok and "wang changed grade" in stale.message and "NOT saved" in stale.message
+    assert not stale.ok and "wang 将 评分等级" in stale.message and "未保存" in stale.message
     with review_store.session() as s:
         assert s.get(RecordRow, rid).review_status == "needs_review"  # type: ignore[union-attr]
     bad = service.decide(review_store, rid, "reject", reviewer="li", expected_version=v + 1)
-    assert not bad.ok and "note" in bad.message
+    assert not bad.ok and "备注" in bad.message
     with review_store.session() as s:
         view = service.load_record(s, rid)
     assert view is not None and view.item.version == v + 1
@@ -378,7 +375,7 @@ def test_service_actions_report_conflicts_as_messages(review_store: Store) -> No
 
 def test_launch_command_passes_the_store_url() -> None:
     argv = launch.streamlit_argv(8600)
-    assert argv[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert argv[:4] == [sys.executable, "-m", "ui.serve", "run"]
     assert Path(argv[4]).name == "app.py" and Path(argv[4]).is_file()
     assert argv[argv.index("--server.port") + 1] == "8600"
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"

@@ -110,10 +110,13 @@ def remove_reviewer(path: Path, name: str) -> bool:
     if name not in reviewers:
         return False
     del reviewers[name]
-    path.write_text(
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(
         json.dumps({"reviewers": reviewers}, ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8",
     )
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
     return True
 
 

@@ -1,4 +1,5 @@
-"""Exports of approved records: a flat table (CSV / Excel) and golden answer keys.
+"""Golden answer keys from approved records (the tables, CSV and Excel, come from the one
+exporter, ``jixiao.exports``, which the review screen calls too).
 
 Golden export follows ``shared/golden/FORMAT.md``: one ``NAME.golden.json`` per PDF, with
 every record of that PDF in printed order, values as PRINTED and inconsistencies of the form
@@ -23,17 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.fields import (
-    FORM_KEYS,
-    FUND_COLUMNS,
-    FUND_ROWS,
-    HEADER_FIELDS,
-    SELF_EVALUATION,
-    TARGET_FUND_KEYS,
-    TARGET_HEADER_EXTRA,
-    TOTALS_FIELDS,
-)
-from ui.fields import get_value, label_of, set_value
+from schemas.fields import FORM_KEYS
+from ui.fields import label_of, set_value
 
 
 @dataclass
@@ -50,122 +42,6 @@ class ApprovedRecord:
     approved_at: datetime | None = None
     note: str | None = None
     corrections: list[dict[str, Any]] = field(default_factory=list)  # oldest first
-
-
-def _common_columns(
-    r: ApprovedRecord,
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    d = r.data
-    errors = [f for f in d.get("findings") or [] if f.get("severity") == "error"]
-    warnings = [f for f in d.get("findings") or [] if f.get("severity") == "warning"]
-    return (
-        {
-            "record_id": r.record_id,
-            "pdf": r.pdf,
-            "ordinal": r.ordinal,
-            **{k: d.get(k) for k in HEADER_FIELDS},
-        },
-        errors,
-        warnings,
-    )
-
-
-def table_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
-    """One flat row per record: header, every funds cell, totals, review facts."""
-    rows = []
-    for r in records:
-        row, errors, warnings = _common_columns(r)
-        d = r.data
-        if d.get("form_type") == SELF_EVALUATION:
-            for fr in FUND_ROWS:
-                for col in FUND_COLUMNS:
-                    row[f"funds.{fr}.{col}"] = get_value(d, f"funds.{fr}.{col}")
-            for k in TOTALS_FIELDS:
-                row[k] = d.get(k)
-        else:
-            for k in TARGET_HEADER_EXTRA:
-                row[k] = d.get(k)
-            for fr in TARGET_FUND_KEYS:
-                row[f"funds.{fr}"] = get_value(d, f"funds.{fr}")
-        row["n_indicators"] = len(d.get("indicators") or [])
-        row["n_errors"] = len(errors)
-        row["n_warnings"] = len(warnings)
-        row["finding_codes"] = ", ".join(sorted({str(f.get("code")) for f in errors + warnings}))
-        row["n_corrections"] = len(r.corrections)
-        row["approved_by"] = r.reviewer
-        row["approved_at"] = r.approved_at.isoformat(timespec="seconds") if r.approved_at else None
-        row["approval_note"] = r.note
-        rows.append(row)
-    return rows
-
-
-def indicator_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
-    rows = []
-    for r in records:
-        for i, ind in enumerate(r.data.get("indicators") or []):
-            rows.append(
-                {
-                    "record_id": r.record_id,
-                    "pdf": r.pdf,
-                    "project_name": r.data.get("project_name"),
-                    "index": i + 1,
-                    **{k: ind.get(k) for k in ind},
-                }
-            )
-    return rows
-
-
-def correction_rows(records: list[ApprovedRecord]) -> list[dict[str, Any]]:
-    rows = []
-    for r in records:
-        for c in r.corrections:
-            at = c.get("at")
-            rows.append(
-                {
-                    "record_id": r.record_id,
-                    "pdf": r.pdf,
-                    "field": c.get("field"),
-                    "label": label_of(str(c.get("field"))),
-                    "old_value": c.get("old_value"),
-                    "new_value": c.get("new_value"),
-                    "reason_code": c.get("reason_code"),
-                    "reviewer": c.get("reviewer"),
-                    "at": at.isoformat(timespec="seconds") if isinstance(at, datetime) else at,
-                }
-            )
-    return rows
-
-
-def to_csv(records: list[ApprovedRecord]) -> bytes:
-    """CSV of ``table_rows`` in UTF-8 with a BOM, so Excel shows the Chinese text."""
-    import pandas as pd
-
-    return pd.DataFrame(table_rows(records)).to_csv(index=False).encode("utf-8-sig")
-
-
-def to_excel(records: list[ApprovedRecord]) -> bytes:
-    """An .xlsx with sheets records, indicators, corrections."""
-    import pandas as pd
-
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        pd.DataFrame(table_rows(records)).to_excel(xw, sheet_name="records", index=False)
-        pd.DataFrame(indicator_rows(records)).to_excel(xw, sheet_name="indicators", index=False)
-        pd.DataFrame(
-            correction_rows(records),
-            columns=[
-                "record_id",
-                "pdf",
-                "field",
-                "label",
-                "old_value",
-                "new_value",
-                "reason_code",
-                "reviewer",
-                "at",
-            ],
-        ).to_excel(xw, sheet_name="corrections", index=False)
-    return buf.getvalue()
 
 
 def golden_record(r: ApprovedRecord) -> dict[str, Any]:
@@ -220,7 +96,7 @@ def golden_export(approved: list[ApprovedRecord], record_counts: dict[str, int])
         pdf = recs[0].pdf
         total = record_counts.get(sha, len(recs))
         if len(recs) < total:
-            skipped[pdf] = f"{len(recs)} of {total} records approved"
+            skipped[pdf] = f"{total} 条记录中只有 {len(recs)} 条已通过"
             continue
         stem = pdf[:-4] if pdf.lower().endswith(".pdf") else pdf
         name = f"{stem}.golden.json"
@@ -240,7 +116,9 @@ def write_golden(export: GoldenExport, out_dir: Path) -> list[Path]:
     written = []
     for name, payload in export.files.items():
         target = out_dir / name
-        target.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        part = target.with_name(f".{target.name}.part")
+        part.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        part.replace(target)  # atomic: a reader sees the old key or the whole new one
         written.append(target)
         src = Path(export.pdfs.get(name, ""))
         if src.is_file():

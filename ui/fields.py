@@ -57,12 +57,22 @@ class FindingNote:
     printed: str | None = None
     expected: str | None = None
 
+    field: str | None = None
+
     @property
     def recomputed(self) -> str:
-        """ "printed X · recomputed Y" where the finding has both."""
+        """ "印刷值 X · 复算值 Y" where the finding has both."""
         if self.printed is not None and self.expected is not None:
-            return f"printed {self.printed} · recomputed {self.expected}"
+            return f"印刷值 {self.printed} · 复算值 {self.expected}"
         return ""
+
+    def text_zh(self, corrected: bool = False) -> str:
+        """The finding's Chinese text; on a field the clerk corrected, the value it names is
+        the clerk's (已更正), not the printed one."""
+        text = self.message_zh or self.code
+        if corrected:
+            text = text.replace("印为", "已更正为")
+        return text
 
 
 @dataclass
@@ -81,14 +91,17 @@ class FieldRow:
 
     @property
     def status(self) -> str:
-        """error > warning > corrected > check (soft match, low OCR confidence) > empty > ok."""
+        """corrected > error > warning > check (soft match, low OCR confidence) > empty > ok.
+
+        A field the clerk corrected is 已更正 whatever the validators now say of it (their
+        findings stay listed, naming the clerk's value)."""
+        if self.source == "reviewer":
+            return "corrected"
         sev = {f.severity for f in self.findings}
         if "error" in sev:
             return "error"
         if "warning" in sev:
             return "warning"
-        if self.source == "reviewer":
-            return "corrected"
         if self.match in SOFT_MATCHES or (
             self.confidence is not None and self.confidence < LOW_CONFIDENCE
         ):
@@ -134,6 +147,7 @@ def _notes(findings: list[dict[str, Any]]) -> list[FindingNote]:
             message_zh=str(f.get("message_zh", "")),
             printed=f.get("printed"),
             expected=f.get("expected"),
+            field=f.get("field"),
         )
         for f in findings
     ]

@@ -44,6 +44,7 @@ def draw_boxes(
     color: tuple[int, int, int] = HIGHLIGHT,
     width: int | None = None,
     alpha: int = 70,
+    raw: bool = False,
 ) -> bytes:
     """PNG bytes with each box (PDF points) filled translucent and outlined in ``color``
     (outline ``width`` pixels; default about 1 pt, so it stays visible when scaled down)."""
@@ -57,6 +58,8 @@ def draw_boxes(
         pad = (box[0] - width, box[1] - width, box[2] + width, box[3] + width)
         draw.rectangle(pad, outline=(*color, 255), width=width)
     out = Image.alpha_composite(base, overlay).convert("RGB")
+    if raw:
+        return out  # type: ignore[return-value]
     buf = io.BytesIO()
     out.save(buf, format="PNG")
     return buf.getvalue()
@@ -94,3 +97,31 @@ def count_color(png: bytes, color: tuple[int, int, int] = HIGHLIGHT, tol: int = 
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
     close = np.abs(img - np.array(color, dtype=np.int16)) <= tol
     return int(close.all(axis=2).sum())
+
+
+def view_image(
+    png: bytes,
+    boxes: Sequence[Sequence[float]],
+    dpi: int,
+    max_ratio: float = 0.9,
+    quality: int = 85,
+) -> bytes:
+    """What the record view shows: the page with ``boxes`` highlighted, cut to the part
+    around them (full width, at most ``max_ratio`` × width tall, centred on the boxes, so
+    the cell and its neighbours fit beside the record's values on one screen), as JPEG (decoded and encoded once: several times faster
+    than PNG for a page scan, and a third of the bytes)."""
+    base: Image.Image = (
+        draw_boxes(png, boxes, dpi, raw=True)  # type: ignore[assignment]
+        if boxes
+        else Image.open(io.BytesIO(png)).convert("RGB")
+    )
+    w, h = base.size
+    win = min(h, int(w * max_ratio))
+    if win < h:
+        centres = [(scale_box(b, dpi, (w, h))[1] + scale_box(b, dpi, (w, h))[3]) / 2 for b in boxes]
+        cy = sum(centres) / len(centres) if centres else win / 2
+        top = int(max(0, min(h - win, cy - win / 2)))
+        base = base.crop((0, top, w, top + win))
+    buf = io.BytesIO()
+    base.save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()

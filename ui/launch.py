@@ -8,16 +8,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jixiao.settings import Settings
 
 APP = Path(__file__).resolve().parent / "app.py"
 
 
 def streamlit_argv(port: int, address: str = "127.0.0.1", headless: bool = True) -> list[str]:
-    """``python -m streamlit run ui/app.py`` on ``address:port``, no telemetry, no browser."""
+    """``python -m ui.serve run ui/app.py`` (Streamlit's command line with the media route
+    behind the login, see ``ui.serve``) on ``address:port``, no telemetry, no browser."""
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "ui.serve",
         "run",
         str(APP),
         "--server.port",
@@ -43,4 +48,45 @@ def app_env(db_url: str | None = None, base: dict[str, str] | None = None) -> di
     if db_url:
         env["JIXIAO_DB_URL"] = db_url
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+    root = str(APP.parent.parent)  # ``python -m ui.serve`` finds the ui package
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([root, *paths])
     return env
+
+
+def store_dir(db_url: str) -> Path | None:
+    """The folder of a SQLite store file (None for a server database or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(db_url)
+    except Exception:
+        return None
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).expanduser().resolve().parent
+
+
+def review_settings(settings: Settings) -> Settings:
+    """Settings with the reviewers file and the upload folder next to a SQLite store unless
+    ``JIXIAO_REVIEWERS_FILE`` / ``JIXIAO_UPLOAD_DIR`` say otherwise (a server database: next
+    to the current folder's ``.jixiao``), as absolute paths."""
+    where = store_dir(settings.db_url)
+    update: dict[str, Path] = {}
+    for name, leaf in (("reviewers_file", "reviewers.json"), ("upload_dir", "uploads")):
+        if name in settings.model_fields_set or where is None:
+            update[name] = Path(getattr(settings, name)).expanduser().resolve()
+        else:
+            update[name] = where / leaf
+    return settings.model_copy(update=update)
+
+
+def masked_url(db_url: str) -> str:
+    """The store URL with its password masked (for messages)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(db_url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable store URL)"

@@ -38,8 +38,8 @@ class QueueItem:
 
     @property
     def label(self) -> str:
-        name = self.project_name or "(no project name)"
-        newer = "⚠ newer extraction differs · " if self.reextracted_differs else ""
+        name = self.project_name or "（无项目名称）"
+        newer = "⚠ 新提取结果不同 · " if self.reextracted_differs else ""
         return f"{newer}#{self.record_id} {name} · {self.pdf} [{self.ordinal + 1}]"
 
 
@@ -88,21 +88,24 @@ def status_counts(items: Iterable[QueueItem]) -> dict[str, int]:
 
 
 def table(items: Iterable[QueueItem]) -> list[dict[str, object]]:
-    """Rows for the queue table."""
+    """Rows for the queue table: Chinese column names, plain-text cells."""
+    from ui.labels import zh
+    from ui.text import plain
+
     return [
         {
-            "id": it.record_id,
-            "status": it.review_status,
-            "newer extraction": "differs ⚠" if it.reextracted_differs else "",
-            "errors": it.n_errors,
-            "warnings": it.n_warnings,
-            "project": it.project_name,
-            "department": it.department,
-            "grade": it.grade,
-            "total": it.total_score,
-            "codes": ", ".join(it.finding_codes),
-            "pdf": it.pdf,
-            "table": it.ordinal + 1,
+            "编号": it.record_id,
+            "状态": zh(it.review_status, "status")
+            + ("（新提取结果不同）" if it.reextracted_differs else ""),
+            "错误": it.n_errors,
+            "警告": it.n_warnings,
+            "项目名称": plain(it.project_name),
+            "主管部门": plain(it.department),
+            "评分等级": plain(it.grade) or "—",
+            "总分": plain(it.total_score) or "—",
+            "问题代码": ", ".join(it.finding_codes),
+            "文件": plain(it.pdf),
+            "表": it.ordinal + 1,
         }
         for it in items
     ]

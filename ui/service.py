@@ -7,8 +7,6 @@ says who changed what, and that nothing was saved.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,19 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jixiao.errors import JixiaoError
-from jixiao.settings import Settings
 from jixiao.store import (
     Document,
     RecordRow,
     Store,
     count_records,
-    find_document,
     list_records,
-    save_result,
 )
 from jixiao.store import review as rv
 from ui.exports import ApprovedRecord
-from ui.fields import FieldRow, FindingNote, field_rows, record_findings
+from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
 from ui.queue import QueueItem, sort_worst_first
 
 Progress = Callable[[float, str], None]
@@ -119,18 +114,17 @@ class Reextraction:
     differences: list[tuple[str, str | None, str | None]]  # (path, this record, newer)
 
     def describe(self) -> str:
-        how = f"{self.mode or '?'} mode, extractor {self.extractor_version or '?'}"
-        when = f" on {self.at:%Y-%m-%d %H:%M}" if self.at else ""
+        how = f"{self.mode or '?'} 模式，提取器 {self.extractor_version or '?'}"
+        when = f"，{self.at:%Y-%m-%d %H:%M}" if self.at else ""
         if self.gone:
             return (
-                f"A newer extraction ({how}{when}) found no table at this position. This "
-                "reviewed record was kept as it is; approve or reject it again to confirm."
+                f"新提取结果（{how}{when}）在此位置没有表格。已审核的本记录保持原样；"
+                "请再次通过或退回以确认。"
             )
         n = len(self.differences)
         return (
-            f"A newer extraction ({how}{when}) differs from this reviewed record in {n} "
-            f"field{'s' if n != 1 else ''}. The record was kept as it is (nothing overwritten); "
-            "take the newer values by editing, then approve or reject it again to confirm."
+            f"新提取结果（{how}{when}）与已审核的本记录有 {n} 个字段不同。本记录保持原样"
+            "（未被覆盖）；如需采用新值请编辑，然后再次通过或退回以确认。"
         )
 
 
@@ -226,9 +220,42 @@ def _run(store: Store, record_id: int, action: Callable[[Session], str]) -> Outc
         return Outcome(True, message, version)
     except rv.ConflictError as e:
         with store.session() as s:
-            return Outcome(False, str(rv.explain(s, e)))
-    except JixiaoError as e:
+            return Outcome(False, conflict_zh(s, e))
+    except NoteNeeded as e:
         return Outcome(False, str(e))
+    except JixiaoError as e:
+        if "does not exist" in str(e):
+            return Outcome(False, f"记录 {record_id} 已不存在（其文档可能已重新提取）")
+        return Outcome(False, "操作未完成，请重新加载记录后再试")
+
+
+def history_zh(h: rv.HistoryEntry) -> str:
+    """One history line in Chinese."""
+    from ui.labels import zh
+
+    if h.action == "correction":
+        return (
+            f"{h.reviewer} 将 {label_of(h.field or '')} 由 {h.old_value or '（空）'} 改为 "
+            f"{h.new_value or '（空）'}（{zh(h.reason_code or '', 'reason')}）"
+        )
+    note = f"：{h.note}" if h.note else ""
+    return f"{h.reviewer} {zh(h.action, 'action')}{note}"
+
+
+def conflict_zh(session: Session, err: rv.ConflictError) -> str:
+    """A conflict in Chinese: who changed what since the version the reviewer opened."""
+    if session.get(RecordRow, err.record_id) is None:
+        return f"记录 {err.record_id} 已不存在（其文档已重新提取）。您的修改未保存。"
+    current = session.scalar(select(RecordRow.version).where(RecordRow.id == err.record_id))
+    lines = [
+        f"{history_zh(h)}（{h.at:%Y-%m-%d %H:%M:%S}）"
+        for h in rv.history(session, err.record_id, since_version=err.seen)
+    ]
+    what = "；".join(lines) or "已被另一会话修改"
+    return (
+        f"记录 {err.record_id} 在您打开后已被修改（您看到的是第 {err.seen} 版，现为第 "
+        f"{current} 版）：{what}。您的修改未保存：请点“重新加载”后再改。"
+    )
 
 
 def save_edits(
@@ -252,11 +279,14 @@ def save_edits(
             note=note,
         )
         if not done:
-            return "nothing changed"
+            return "没有改动"
         return (
-            "saved: "
-            + "; ".join(f"{c.field} {c.old_value!r} → {c.new_value!r}" for c in done)
-            + " (validators re-run)"
+            "已保存："
+            + "；".join(
+                f"{label_of(c.field)} {c.old_value or '（空）'} → {c.new_value or '（空）'}"
+                for c in done
+            )
+            + "（已重新校验）"
         )
 
     return _run(store, record_id, act)
@@ -271,22 +301,46 @@ def decide(
     expected_version: int,
     note: str | None = None,
 ) -> Outcome:
-    """``approve`` or ``reject`` (a rejection needs a note)."""
+    """``approve`` or ``reject``. A rejection needs a note, and so does approving a record
+    that still has error findings (the clerk says why the errors are acceptable)."""
 
     def act(s: Session) -> str:
         if action == "approve":
+            row = s.get(RecordRow, record_id)
+            fresh = row is not None and row.version == expected_version  # else: a conflict
+            if fresh and row is not None and row.n_errors and not (note or "").strip():
+                raise NoteNeeded(
+                    f"此记录仍有 {row.n_errors} 个错误：请在“备注”中说明为何仍予通过，再点通过"
+                )
             rv.approve(
                 s, record_id, reviewer=reviewer, expected_version=expected_version, note=note
             )
-            return f"record {record_id} approved by {reviewer}"
+            return f"记录 {record_id} 已由 {reviewer} 通过"
         if action == "reject":
+            if not (note or "").strip():
+                raise NoteNeeded("退回需要备注：请在“备注”中写明原因")
             rv.reject(
                 s, record_id, reviewer=reviewer, expected_version=expected_version, note=note or ""
             )
-            return f"record {record_id} rejected by {reviewer}"
+            return f"记录 {record_id} 已由 {reviewer} 退回"
         raise rv.ReviewError(f"unknown action {action!r}: approve or reject")
 
     return _run(store, record_id, act)
+
+
+class NoteNeeded(rv.ReviewError):
+    """A decision that needs a note was asked for without one."""
+
+
+def neighbour(items: list[QueueItem], record_id: int, step: int = 1) -> int | None:
+    """The record ``step`` places after ``record_id`` in the queue (``-1``: before), or,
+    when it is not in the queue (filtered out, just decided), the first undecided one."""
+    ids = [it.record_id for it in items]
+    if record_id in ids:
+        i = ids.index(record_id) + step
+        return ids[i] if 0 <= i < len(ids) else None
+    undecided = [it.record_id for it in items if it.review_status in ("new", "needs_review")]
+    return undecided[0] if undecided else None
 
 
 def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, int]]:
@@ -327,90 +381,24 @@ def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, 
     return out, counts
 
 
-# ---------------------------------------------------------------- upload
+# ---------------------------------------------------------------- upload (ui.uploads)
 
+from ui.uploads import (  # noqa: E402  (kept importable from here)
+    NAME_MAX_BYTES,
+    UploadOutcome,
+    check_upload,
+    extract_upload,
+    safe_name,
+    save_upload,
+    without_paths,
+)
 
-_SAFE = re.compile(r"[^\w.\-]+")
-
-
-def safe_name(name: str) -> str:
-    """A file name safe to write: no folders, no odd characters, ends in .pdf."""
-    base = _SAFE.sub("_", Path(name.replace("\\", "/")).name).strip("._") or "upload"
-    return base if base.lower().endswith(".pdf") else base + ".pdf"
-
-
-def save_upload(name: str, data: bytes, upload_dir: Path) -> tuple[Path, str]:
-    """Write an uploaded file under ``upload_dir`` as ``<sha256[:12]>-<name>``; (path, sha256)."""
-    digest = hashlib.sha256(data).hexdigest()
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    path = upload_dir / f"{digest[:12]}-{safe_name(name)}"
-    if not path.exists():
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return path, digest
-
-
-@dataclass
-class UploadOutcome:
-    name: str
-    path: Path
-    status: str
-    document_id: int | None
-    n_records: int
-    errors: list[str]
-    seconds: float
-
-
-def extract_upload(
-    store: Store,
-    name: str,
-    data: bytes,
-    settings: Settings,
-    progress: Progress | None = None,
-) -> UploadOutcome:
-    """Save an uploaded PDF, extract and check it, store the result (whatever its status).
-
-    ``progress(fraction, step)`` is called as it goes. A bad file gets a stored result with
-    status ``failed`` and its error; nothing raises for bad input. A PDF whose content is
-    already stored with corrections or decisions is not re-extracted (status
-    ``duplicate``): the same extraction again would change nothing (``save_result`` never
-    replaces reviewed records anyway).
-    """
-    from extractor.pipeline import extract_document
-
-    say = progress or (lambda _f, _s: None)
-    say(0.05, f"saving {name}")
-    path, digest = save_upload(name, data, settings.upload_dir)
-    with store.session() as s:
-        doc = find_document(s, digest)
-        if doc is not None and rv.has_reviews(s, doc.id):
-            # Reviewed already: nothing to gain from extracting it again.
-            say(1.0, f"{name}: already reviewed")
-            return UploadOutcome(
-                name=name,
-                path=path,
-                status="duplicate",
-                document_id=doc.id,
-                n_records=count_records(s, document_id=doc.id),
-                errors=[
-                    f"same content as document {doc.id} ({Path(doc.path).name}), which has "
-                    "reviews: not re-extracted, so no correction is lost"
-                ],
-                seconds=0.0,
-            )
-    say(0.15, f"extracting {name}")
-    result = extract_document(path, settings)
-    say(0.85, f"storing {len(result.records)} records")
-    with store.session() as s:
-        doc_id = save_result(s, result, sha256=result.sha256 or digest, path=str(path))
-    say(1.0, f"{name}: {result.status.value}")
-    return UploadOutcome(
-        name=name,
-        path=path,
-        status=result.status.value,
-        document_id=doc_id,
-        n_records=len(result.records),
-        errors=list(result.errors),
-        seconds=result.seconds,
-    )
+__all__ = [
+    "NAME_MAX_BYTES",
+    "UploadOutcome",
+    "check_upload",
+    "extract_upload",
+    "safe_name",
+    "save_upload",
+    "without_paths",
+]
