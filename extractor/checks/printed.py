@@ -92,6 +92,8 @@ class Collector:
                 if c not in cells:
                     cells.append(c)
         args = {"hint": "", "hint_zh": "", **kw, "printed": printed, "expected": expected}
+        if isinstance(kw.get("i"), int):  # indicators are numbered from 1 for people
+            args["i"] = int(kw["i"]) + 1  # type: ignore[call-overload]
         self.findings.append(
             Finding(
                 code=code,
