@@ -160,8 +160,8 @@ def r10_achievement(i: int, ind: SelfEvalIndicator, w: Num, s: Num, out: Collect
     a = _target_number(quantity(ind.actual), a_text)
     vals = [ind.score, ind.weight, ind.target, ind.actual]
     field = f"indicators.{i}.score"
-    head = f"indicator {i} ({ind.name.text}): target {t_text!r}, actual {a_text!r}"
-    head_zh = f"第{i}项指标（{ind.name.text}）：指标值“{t_text}”，实际完成值“{a_text}”"
+    head = f"indicator {i + 1} ({ind.name.text}): target {t_text!r}, actual {a_text!r}"
+    head_zh = f"第{i + 1}项指标（{ind.name.text}）：指标值“{t_text}”，实际完成值“{a_text}”"
     kw = {
         "head": f"{head}, score {s.text}/{w.text}",
         "head_zh": f"{head_zh}，得分 {s.text}/{w.text}",

@@ -158,8 +158,8 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
     weights: list[Num | None] = []
     scores: list[Num | None] = []
     for i, ind in enumerate(rec.indicators):
-        iw = number_or_warn(ind.weight, f"indicators.{i}.weight", f"第{i}项指标分值", out)
-        isc = number_or_warn(ind.score, f"indicators.{i}.score", f"第{i}项指标得分", out)
+        iw = number_or_warn(ind.weight, f"indicators.{i}.weight", f"第{i + 1}项指标分值", out)
+        isc = number_or_warn(ind.score, f"indicators.{i}.score", f"第{i + 1}项指标得分", out)
         weights.append(iw)
         scores.append(isc)
         if iw is not None and isc is not None:
