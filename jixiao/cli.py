@@ -17,7 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jixiao import __version__
 from jixiao.errors import JixiaoError
 from jixiao.output import render
+from jixiao.sanitise import display_path, mask_secrets, mask_url, safe_text
 from jixiao.settings import Settings, load_settings
+from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
@@ -31,8 +33,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _say(text: str, style: str | None = None) -> None:
-    """One line on stderr; file names and messages are never read as rich markup."""
-    err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    """One line on stderr; file names and messages are never read as rich markup, and
+    never show a password (URLs are masked) or text stderr cannot encode."""
+    err.print(
+        safe_text(mask_secrets(text)), style=style, markup=False, highlight=False, soft_wrap=True
+    )
 
 
 class Fmt(StrEnum):
@@ -92,21 +97,31 @@ def extract(
     with _model(settings, mode) as asker_for, _progress(quiet) as progress:
         task = progress.add_task("extracting", total=len(files))
         for f in files:
-            result = extract_document(f, settings, mode=mode.value, asker=asker_for())
-            docs.append(render(result, fmt.value))
-            for e in result.errors:
-                _say(f"{f.name}: {e}", style="yellow")
+            name = display_path(f.name)
+            try:
+                result = extract_document(f, settings, mode=mode.value, asker=asker_for())
+                docs.append(render(result, fmt.value))
+            except JixiaoError:
+                raise
+            except Exception as exc:  # this file fails with one line; the others go on
+                why = f"{display_path(f)}: extraction failed ({type(exc).__name__}: {exc})"
+                result = DocumentResult(
+                    path=display_path(f), status=DocumentStatus.FAILED, errors=[why]
+                )
+                docs.append(render(result, fmt.value))
+            for line in result.errors:
+                _say(f"{name}: {line}", style="yellow")
             if result.status.value == "failed":
                 failed += 1
             elif not quiet:
                 n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
                 _say(
-                    f"{f.name}: {result.status.value}, {len(result.records)} records, "
+                    f"{name}: {result.status.value}, {len(result.records)} records, "
                     f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
                 )
             progress.advance(task)
     payload = docs[0] if len(docs) == 1 else docs
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    text = safe_text(json.dumps(payload, ensure_ascii=False, indent=2))
     if out is None:
         sys.stdout.write(text + "\n")
     else:
@@ -270,7 +285,7 @@ def review(
             "`jixiao review add-reviewer NAME` (file: JIXIAO_REVIEWERS_FILE)",
             style="yellow",
         )
-    _say(f"review app on http://{address}:{port} (store {settings.db_url}; Ctrl-C stops)")
+    _say(f"review app on http://{address}:{port} (store {mask_url(settings.db_url)}; Ctrl-C stops)")
     proc = subprocess.Popen(streamlit_argv(port, address), env=app_env(settings.db_url))
     # Stopping jixiao (Ctrl-C or SIGTERM) stops the app too.
     previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())

@@ -26,6 +26,7 @@ from jixiao.errors import (
     TooLargeError,
 )
 from jixiao.hashing import file_sha256
+from jixiao.sanitise import REPLACEMENT, clean_text, display_path
 from jixiao.settings import Settings
 from schemas.grid import (
     BBox,
@@ -90,7 +91,10 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     if b"%PDF-" not in head:
         raise NotAPdfError(f"{path}: not a PDF ({_describe_magic(head)})")
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        if display_path(path) != str(path):  # a name MuPDF cannot open (not UTF-8)
+            doc = pymupdf.open(stream=path.read_bytes(), filetype="pdf")
+        else:
+            doc = pymupdf.open(path, filetype="pdf")
     except Exception as e:  # PyMuPDF raises several types for broken files
         raise CorruptPdfError(f"{path}: corrupt PDF, cannot be opened ({e})") from e
     if doc.needs_pass and not doc.authenticate(""):
@@ -116,9 +120,16 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     return doc
 
 
-def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
-    """Every character on the page, and every text line (bbox, text) in reading order."""
+def _chars(
+    page: pymupdf.Page, notes: list[str] | None = None
+) -> tuple[list[_Char], list[tuple[BBox, str]]]:
+    """Every character on the page, and every text line (bbox, text) in reading order.
+
+    The text is valid Unicode: a glyph the font maps to a lone surrogate or NUL (a broken
+    or hostile ToUnicode map) becomes U+FFFD, and ``notes`` (when given) gets one line
+    saying how many were replaced."""
     raw: dict[str, Any] = page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT)
+    replaced = 0
     chars: list[_Char] = []
     lines: list[tuple[BBox, str]] = []
     for block in raw.get("blocks", []):
@@ -130,9 +141,13 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
                 size = float(span.get("size", 10.0))
                 for ch in span.get("chars", []):
                     x0, y0, x1, y1 = ch["bbox"]
+                    c = ch["c"]
+                    if len(c) != 1 or c == "\x00" or "\ud800" <= c <= "\udfff":
+                        c, bad = clean_text(c)
+                        replaced += bad
                     chars.append(
                         _Char(
-                            ch["c"],
+                            c,
                             (x0 + x1) / 2,
                             (y0 + y1) / 2,
                             x0,
@@ -141,10 +156,15 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
                             size,
                         )
                     )
-                    text.append(ch["c"])
+                    text.append(c)
             t = "".join(text).strip()
             if t:
                 lines.append((tuple(line["bbox"]), t))
+    if replaced and notes is not None:
+        notes.append(
+            f"text layer maps {replaced} glyph{'s' if replaced > 1 else ''} to invalid "
+            "Unicode (lone surrogate or NUL; broken ToUnicode map): shown as U+FFFD"
+        )
     return chars, lines
 
 
@@ -276,13 +296,97 @@ def _closing_lines(page: pymupdf.Page) -> list[tuple[tuple[float, float], tuple[
     return out
 
 
+# A text layer is garbled (a font without a usable ToUnicode map) when, among its glyphs,
+# control characters reach 5 %, private-use glyphs 10 %, unmapped glyphs (U+FFFD, what
+# MuPDF gives a CID it cannot map; unassigned code points) 10 % or 5 % in runs of three or
+# more, or all of these together 15 %; always at least 3 such glyphs.
+_GARBLED_MIN = 3
+
+
+def garbled_text(chars: list[str]) -> str | None:
+    """Why a page's glyphs are not readable text (the signals found), or None."""
+    control = private = unmapped = in_runs = run = total = 0
+    for c in chars:
+        cat = unicodedata.category(c) if len(c) == 1 else "Lo"
+        if cat != "Cc" and c.isspace():
+            continue
+        total += 1
+        if c == REPLACEMENT or cat in ("Cn", "Cs"):
+            unmapped += 1
+            run += 1
+            in_runs += 3 if run == 3 else 1 if run > 3 else 0
+            continue
+        run = 0
+        if cat == "Cc":
+            control += 1
+        elif cat == "Co":
+            private += 1
+    bad = control + private + unmapped
+    if total == 0 or bad < _GARBLED_MIN:
+        return None
+    signals = []
+    if control >= 0.05 * total:
+        signals.append(f"{control / total:.0%} control characters")
+    if private >= 0.10 * total:
+        signals.append(f"{private / total:.0%} private-use glyphs")
+    if unmapped >= 0.10 * total or in_runs >= 0.05 * total:
+        signals.append(f"{unmapped / total:.0%} unmapped glyphs")
+    if not signals and bad >= 0.15 * total:
+        signals.append(f"{bad / total:.0%} control, private-use or unmapped glyphs")
+    return ", ".join(signals) or None
+
+
+def page_over_limits(page: pymupdf.Page, settings: Settings) -> str | None:
+    """Why a page is refused unread: larger than ``JIXIAO_MAX_PAGE_PT`` on a side, or
+    more images (or image pixels) than ``JIXIAO_MAX_PAGE_IMAGES`` /
+    ``JIXIAO_MAX_IMAGE_MEGAPIXELS``; None when it is within the limits."""
+    w, h = page.rect.width, page.rect.height
+    if max(w, h) > settings.max_page_pt:
+        return (
+            f"page is {w:.0f} × {h:.0f} pt, over the limit of {settings.max_page_pt:g} pt a "
+            "side (JIXIAO_MAX_PAGE_PT): not read"
+        )
+    images = page.get_images(full=True)
+    if len(images) > settings.max_page_images:
+        return (
+            f"page has {len(images)} images, over the limit of {settings.max_page_images} "
+            "(JIXIAO_MAX_PAGE_IMAGES): not read"
+        )
+    pixels = sum(max(0, int(im[2])) * max(0, int(im[3])) for im in images) / 1e6
+    if pixels > settings.max_image_megapixels:
+        return (
+            f"page images hold {pixels:,.0f} megapixels, over the limit of "
+            f"{settings.max_image_megapixels:g} (JIXIAO_MAX_IMAGE_MEGAPIXELS): not read"
+        )
+    return None
+
+
+def render_dpi(page: pymupdf.Page, dpi: float, max_megapixels: float) -> float:
+    """``dpi``, lowered so that the page renders to at most ``max_megapixels``."""
+    w, h = page.rect.width, page.rect.height
+    if w <= 0 or h <= 0:
+        return dpi
+    pixels = (w * dpi / 72) * (h * dpi / 72)
+    budget = max_megapixels * 1e6
+    if pixels <= budget:
+        return dpi
+    return max(1.0, dpi * (budget / pixels) ** 0.5 * 0.999)
+
+
 def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
-    chars, raw_lines = _chars(page)
+    refused = page_over_limits(page, settings)
+    if refused:  # never rendered nor read: a clear error instead of hours or gigabytes
+        rect = page.rect
+        grid = PageGrid(number=page_no, width=rect.width, height=rect.height, has_text_layer=False)
+        grid.add_error(refused)
+        return grid
+    notes: list[str] = []
+    chars, raw_lines = _chars(page, notes)
     n_text = sum(1 for c in chars if not c.c.isspace())
-    n_garbled = sum(1 for c in chars if unicodedata.category(c.c) in ("Cc", "Co", "Cn"))
-    if n_text and n_garbled > 0.3 * n_text:
-        # A broken font mapping turns the text layer into control characters: treat the
-        # page like a scan rather than read garbage into the grid.
+    garbled = garbled_text([c.c for c in chars])
+    if garbled:
+        # A broken font mapping turns the text layer into control characters, private-use
+        # or unmapped glyphs: treat the page like a scan rather than read garbage.
         grid = PageGrid(
             number=page_no,
             width=page.rect.width,
@@ -290,10 +394,12 @@ def page_grid(page: pymupdf.Page, page_no: int, settings: Settings) -> PageGrid:
             has_text_layer=False,
             needs_ocr=True,
         )
-        grid.add_error("text layer unreadable (broken font mapping); the page needs OCR")
+        grid.add_error(f"text layer unreadable ({garbled}); the page needs OCR")
         return grid
     rect = page.rect
     grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
+    for note in notes:
+        grid.add_error(note)
     if n_text < settings.min_text_chars:
         grid.has_text_layer = n_text > 0
         grid.needs_ocr = bool(page.get_images(full=False))
@@ -377,10 +483,19 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
 
 
 def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
-    """One page (1-based) as PNG bytes, for the review screen and vision models."""
-    doc = open_pdf(path, settings or Settings())
+    """One page (1-based) as PNG bytes, for the review screen and vision models. A page
+    that would pass ``JIXIAO_MAX_RENDER_MEGAPIXELS`` at ``dpi`` is rendered at the
+    resolution that fits (the image's width over the page's width in points gives the
+    scale); one over ``JIXIAO_MAX_PAGE_PT`` / the image limits is refused (``InputError``)."""
+    settings = settings or Settings()
+    doc = open_pdf(path, settings)
     try:
-        pix = doc.load_page(page_no - 1).get_pixmap(dpi=dpi)
+        page = doc.load_page(page_no - 1)
+        refused = page_over_limits(page, settings)
+        if refused:
+            raise TooLargeError(f"{path}: page {page_no}: {refused}")
+        zoom = render_dpi(page, dpi, settings.max_render_megapixels) / 72
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
         return pix.tobytes("png")
     finally:
         doc.close()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from jixiao.hashing import file_sha256
 from jixiao.output import golden_document
+from jixiao.sanitise import safe_text
 from jixiao.store.engine import StoreError
 from jixiao.store.models import Document, Job, RecordRow, ReviewStatus, utcnow
 from schemas.results import DocumentResult
@@ -87,10 +88,10 @@ def _document_fields(
 ) -> dict[str, Any]:
     first = records[0] if records else {}
     return {
-        "path": path,
+        "path": safe_text(path),
         "status": result.status.value,
         "page_count": result.page_count,
-        "errors": list(result.errors),
+        "errors": [safe_text(e) for e in result.errors],
         "mode": result.mode,
         "rule_set": result.rule_set,
         "extractor_version": result.extractor_version,
