@@ -24,8 +24,10 @@ class Settings(BaseSettings):
     max_image_megapixels: float = Field(
         400.0, gt=0, description="most image pixels on one page (all its images), millions"
     )
+    # 10 MP: an A4 page at 300 dpi, an A3 at 200 dpi. OCR needs ~70 MB per megapixel on
+    # top of its ~500 MB (a 14,400 pt page capped at 10 MP peaks near 1.2 GB; at 25 MP 2.4 GB).
     max_render_megapixels: float = Field(
-        25.0, gt=0, description="pixel budget of one rendered page, millions"
+        10.0, gt=0, description="pixel budget of one rendered page, millions"
     )
     # A page with fewer extractable characters than this and an image is treated as a scan.
     min_text_chars: int = Field(20, ge=0)
