@@ -26,6 +26,7 @@ from jixiao.store.lease import Holder, acquire_lease, lease_holder
 from jixiao.store.models import BatchLease as LeaseRow
 from schemas.results import DocumentResult
 from tests import hostile_gen as gen
+from tests.store_backends import store_url  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 SELF_EVAL = (REPO / "samples" / "sample-self-eval.pdf").read_bytes()
@@ -323,3 +324,25 @@ def test_a_killed_worker_is_logged(tmp_path: Path) -> None:
     assert "# worker died (pid" in log and "exited with code 3" in log
     failed = [ln for ln in log_lines(out) if ln[1] == "failed"]
     assert [Path(ln[6]).name for ln in failed] == ["crash.pdf"]
+
+
+def test_hostile_text_is_stored_on_every_backend(store_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """Surrogate-mapped text, a non-UTF-8 file name, markup and NUL in an error message
+    are stored (PostgreSQL refuses NUL and SQLite/UTF-8 lone surrogates)."""
+    archive = tmp_path / "a"
+    archive.mkdir()
+    gen.surrogate_pdf(archive / "surrogate.pdf")
+    gen.xss_pdf(archive / "xss.pdf")
+    gen.undecodable_name(archive, copy(TARGET, 9))
+    report = run_batch(BatchConfig(archive, tmp_path / "out", store_url, export=False))
+    assert report.counts["failed"] == 0 and report.processed >= 2
+    result = process_task(
+        DocTask(0, "x\x00y\udc01.pdf", None, path=str(archive / "xss.pdf")), Settings()
+    )
+    result.errors.append("bad\x00byte \udc01")
+    from jixiao.store import save_result
+
+    with open_store(store_url) as st, st.session() as s:
+        save_result(s, result, sha256="0" * 64)
+        doc = s.scalars(select(Document).where(Document.sha256 == "0" * 64)).one()
+        assert "\x00" not in doc.path and "\ufffd" in doc.errors[-1]

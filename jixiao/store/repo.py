@@ -78,9 +78,14 @@ def _result_json(result: DocumentResult) -> dict[str, Any]:
     """The full result as JSON, without the ``parsed`` quantities (computed again from the
     printed text when the result is loaded): a third smaller, three times faster."""
     try:
-        return result.model_dump(mode="json", exclude_computed_fields=True)
+        data = result.model_dump(mode="json", exclude_computed_fields=True)
     except TypeError:  # pydantic < 2.12
-        return result.model_dump(mode="json")
+        data = result.model_dump(mode="json")
+    # The text read from the PDF is valid at ingest; paths and messages may not be (a file
+    # name that is not UTF-8): lone surrogates and NUL are refused by UTF-8 and PostgreSQL.
+    data["path"] = safe_text(str(data.get("path", "")))
+    data["errors"] = [safe_text(str(e)) for e in data.get("errors") or []]
+    return data
 
 
 def _document_fields(
