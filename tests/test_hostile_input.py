@@ -18,8 +18,9 @@ import pymupdf
 import pytest
 
 from extractor.checks.amounts import not_an_amount
+from extractor.ingest.guards import garbled_text
 from extractor.ingest.ocr import OcrLine, render_gray
-from extractor.ingest.pdf import garbled_text, page_grid, render_png
+from extractor.ingest.pdf import page_grid, render_png
 from extractor.pipeline import extract_document
 from jixiao.errors import TooLargeError
 from jixiao.sanitise import display_path, mask_secrets, safe_text

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 import pymupdf
 
-from extractor.ingest.pdf import render_dpi
+from extractor.ingest.guards import render_dpi
 from jixiao.errors import ConfigError
 from jixiao.settings import Settings
 
