@@ -5,10 +5,11 @@ to lone surrogates, NUL, private-use glyphs or nothing (control characters), a 1
 page with an image and its text-layer twin, a page flooded with images, zip bombs (a
 1000x member, a member whose header lies, too deep, path traversal, not a zip), symlink
 loops, a dangling link, a FIFO, markup payloads in cells, a non-numeric amount, a file
-name that is not UTF-8, a broken PDF. ``jixiao batch --workers 2`` runs over all of it in a
+name that is not UTF-8, a broken PDF, and a file deleted while the batch runs. ``jixiao batch --workers 2`` runs over all of it in a
 child process: it finishes without a traceback, every source ends in a final state with
 one log line, the largest process stays under 1.5 GB (peak RSS from ``getrusage``,
-printed), and a rerun after fixing two files picks them up and redoes nothing else. A
+printed), and a rerun after fixing three files (the deleted one restored) picks them up
+and redoes nothing else. A
 second run puts the garbled and huge pages through the real OCR engine (pixel budget) and
 measures it the same way.
 
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +70,26 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gen.non_numeric_pdf(root / "non-numeric.pdf")
     gen.undecodable_name(root, gen.SELF_EVAL.read_bytes() + b"\n%odd name\n")
     (root / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not a PDF body")
+    (root / "zz-late").mkdir()  # walked last: deleted mid-run, restored before the rerun
+    (root / "zz-late" / "vanishes.pdf").write_bytes(gen.TARGET.read_bytes() + b"\n%late\n")
     return root
+
+
+def _delete_when_running(db: Path, victim: Path, stop: threading.Event) -> None:
+    """Delete ``victim`` once the batch has written a few documents (it is registered by
+    then, and walked last, so it is extracted after the deletion)."""
+    while not stop.wait(0.05):
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+            try:
+                n = con.execute("select count(*) from documents").fetchone()[0]
+            finally:
+                con.close()
+        except sqlite3.Error:
+            continue
+        if n >= 3:
+            victim.unlink()
+            return
 
 
 def _measured(archive: Path, out: Path, url: str, workers: int, env: dict[str, str]) -> Any:
@@ -94,9 +116,18 @@ def _log(out: Path) -> list[list[str]]:
 def test_a_batch_over_every_hostile_input_finishes_and_a_fix_is_picked_up(
     archive: Path, tmp_path: Path
 ) -> None:
-    url, out = f"sqlite:///{tmp_path / 'hostile.db'}", tmp_path / "out"
-    env = {"JIXIAO_OCR": "false"}
-    res = _measured(archive, out, url, 2, env)
+    db, out = tmp_path / "hostile.db", tmp_path / "out"
+    url, env = f"sqlite:///{db}", {"JIXIAO_OCR": "false"}
+    victim, stop = archive / "zz-late" / "vanishes.pdf", threading.Event()
+    body = victim.read_bytes()
+    watcher = threading.Thread(target=_delete_when_running, args=(db, victim, stop))
+    watcher.start()
+    try:
+        res = _measured(archive, out, url, 2, env)
+    finally:
+        stop.set()
+        watcher.join()
+    assert not victim.exists(), "the file was not deleted during the run"
     print(f"\nhostile batch: peak RSS of the largest process {res['peak_rss_mb']:.0f} MB")
     assert res["rc"] == 1, res["stderr"]  # broken PDFs and refused members are failures
     assert "Traceback" not in res["stderr"]
@@ -118,7 +149,13 @@ def test_a_batch_over_every_hostile_input_finishes_and_a_fix_is_picked_up(
     secs = sorted(float(ln[5].rstrip("s")) for ln in lines)
     print(f"hostile batch: {len(jobs)} sources, slowest document {secs[-1]:.1f} s")
 
-    # Fix two files: the broken PDF gets a real body, a symlink loop becomes a file.
+    with open_store(url) as st, st.session() as s:
+        gone = s.scalars(select(Job).where(Job.source == str(victim))).one()
+    assert gone.state == "failed" and gone.document_id is None, gone.error
+
+    # Fix three files: the vanished one is back, the broken PDF gets a real body, a
+    # symlink loop becomes a file.
+    victim.write_bytes(body)
     (archive / "broken.pdf").write_bytes(gen.TARGET.read_bytes() + b"\n%fixed\n")
     (archive / "links" / "a.pdf").unlink()
     (archive / "links" / "a.pdf").write_bytes(gen.SELF_EVAL.read_bytes() + b"\n%fixed\n")
@@ -128,10 +165,10 @@ def test_a_batch_over_every_hostile_input_finishes_and_a_fix_is_picked_up(
         (archive / "links" / "a.pdf").unlink()
         (archive / "links" / "a.pdf").symlink_to("b.pdf")
     assert "Traceback" not in again["stderr"]
-    assert "2 extracted" in again["stderr"], again["stderr"]  # those two and nothing else
+    assert "3 extracted" in again["stderr"], again["stderr"]  # those three and nothing else
     with open_store(url) as st, st.session() as s:
         fixed = {Path(j.source).name: j.state for j in s.scalars(select(Job))}
-    assert fixed["broken.pdf"] == "done" and fixed["a.pdf"] == "done"
+    assert fixed["broken.pdf"] == fixed["a.pdf"] == fixed["vanishes.pdf"] == "done"
 
 
 def test_garbled_and_huge_pages_through_real_ocr_stay_in_memory(
