@@ -393,7 +393,9 @@ def batch(
     _say(
         f"{report.processed} extracted ({report.pages} pages, {report.docs_per_s:.2f} docs/s, "
         f"{report.pages_per_s:.1f} pages/s), {report.duplicates} duplicates, "
-        f"{report.refused} refused, {report.ignored} ignored; ledger: {c.get('done', 0)} done, "
+        f"{report.refused} refused, {report.ignored} ignored"
+        + (f", {report.unreadable} unreadable paths" if report.unreadable else "")
+        + f"; ledger: {c.get('done', 0)} done, "
         f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
         f"{c.get('duplicate', 0)} duplicate, {c.get('pending', 0)} pending"
     )

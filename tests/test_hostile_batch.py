@@ -346,3 +346,26 @@ def test_hostile_text_is_stored_on_every_backend(store_url: str, tmp_path: Path)
         save_result(s, result, sha256="0" * 64)
         doc = s.scalars(select(Document).where(Document.sha256 == "0" * 64)).one()
         assert "\x00" not in doc.path and "\ufffd" in doc.errors[-1]
+
+
+def test_a_second_run_told_to_wait_starts_when_the_first_is_done(tmp_path: Path) -> None:
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    with open_store(url) as st:
+        first = BatchLease(st, "b", Settings())
+        first.__enter__()
+        done = threading.Event()
+
+        def finish_later() -> None:
+            done.wait(0.5)
+            first.__exit__(None, None, None)
+
+        t = threading.Thread(target=finish_later)
+        t.start()
+        with BatchLease(st, "b", Settings(batch_lease_wait_s=60)) as second:
+            assert not second.lost
+            with st.session() as s:
+                holder = lease_holder(s, "b")
+                assert holder is not None and holder.owner == second.me.owner
+        t.join()
