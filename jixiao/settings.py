@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     max_image_megapixels: float = Field(
         400.0, gt=0, description="most image pixels on one page (all its images), millions"
     )
+    max_page_drawings: int = Field(
+        20000, gt=0, description="most vector drawing items (lines, rectangles) on one page"
+    )
     # 10 MP: an A4 page at 300 dpi, an A3 at 200 dpi. OCR needs ~70 MB per megapixel on
     # top of its ~500 MB (a 14,400 pt page capped at 10 MP peaks near 1.2 GB; at 25 MP 2.4 GB).
     max_render_megapixels: float = Field(

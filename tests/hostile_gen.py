@@ -11,6 +11,7 @@ Every builder writes into a folder it is given, from the bundled samples or from
 - ``huge_page_pdf``: an 8 KB PDF with one 14,400 pt page holding an image (a pixel bomb
   for OCR), and its text-layer twin (a form drawn on the huge page);
 - ``many_images_pdf``: a page with hundreds of tiny images;
+- ``vector_noise_pdf``: a page of tens of thousands of random ruling lines;
 - ``zip_bombs``: a member inflating 1000x, a member whose header lies about its size, a
   zip nested past the depth limit, path traversal, an encrypted-looking member;
 - ``symlink_loops``: ``a.pdf → b.pdf → a.pdf``, ``self.pdf → self.pdf``, a folder linking
@@ -193,6 +194,25 @@ def many_images_pdf(dst: Path, n: int = 700) -> Path:
         x, y = (i % 40) * 14 + 10, (i // 40) * 14 + 10
         page.insert_image(pymupdf.Rect(x, y, x + 12, y + 12), stream=png)
     doc.save(dst)
+    doc.close()
+    return dst
+
+
+def vector_noise_pdf(dst: Path, segments: int = 60_000, seed: int = 14) -> Path:
+    """A page of ``segments`` short random ruling lines around a 项目名称 label (the table
+    finder's time grows with their square)."""
+    doc = pymupdf.open()
+    page = doc.new_page()
+    shape = page.new_shape()
+    rng = random.Random(seed)
+    for _ in range(segments // 2):
+        x, y = rng.uniform(0, 595), rng.uniform(0, 842)
+        shape.draw_line((x, y), (x + rng.uniform(-50, 50), y))
+        shape.draw_line((x, y), (x, y + rng.uniform(-50, 50)))
+    shape.finish(width=0.5)
+    shape.commit()
+    page.insert_text((50, 50), "项目名称", fontname="china-s")
+    doc.save(dst, deflate=True)
     doc.close()
     return dst
 

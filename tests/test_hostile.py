@@ -2,7 +2,8 @@
 
 One generated archive (``tests.hostile_gen``): 200 bit-flipped forms, text layers mapped
 to lone surrogates, NUL, private-use glyphs or nothing (control characters), a 14,400 pt
-page with an image and its text-layer twin, a page flooded with images, zip bombs (a
+page with an image and its text-layer twin, a page flooded with images, a page of vector
+noise, zip bombs (a
 1000x member, a member whose header lies, too deep, path traversal, not a zip), symlink
 loops, a dangling link, a FIFO, markup payloads in cells, a non-numeric amount, a file
 name that is not UTF-8, a broken PDF, and a file deleted while the batch runs. ``jixiao batch --workers 2`` runs over all of it in a
@@ -64,6 +65,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gen.huge_page_pdf(size / "huge-image.pdf")
     gen.huge_page_pdf(size / "huge-text.pdf", text=True)
     gen.many_images_pdf(size / "many-images.pdf")
+    gen.vector_noise_pdf(size / "vector-noise.pdf")
     gen.zip_bombs(root / "zips")
     gen.symlink_loops(root / "links")
     gen.xss_pdf(root / "xss.pdf")

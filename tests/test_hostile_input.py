@@ -194,6 +194,12 @@ def test_a_page_flooded_with_images_is_refused(tmp_path: Path) -> None:
     assert not any("JIXIAO_MAX_PAGE_IMAGES" in e for e in within.errors)
 
 
+def test_a_page_of_vector_noise_is_refused(tmp_path: Path) -> None:
+    pdf = gen.vector_noise_pdf(tmp_path / "noise.pdf", segments=30_000)
+    result = extract_document(pdf, Settings(max_page_drawings=20_000, ocr=False))
+    assert any("JIXIAO_MAX_PAGE_DRAWINGS" in e for e in result.errors)
+
+
 # -- NON_NUMERIC -------------------------------------------------------------------------
 
 
