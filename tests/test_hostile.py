@@ -3,16 +3,15 @@
 One generated archive (``tests.hostile_gen``): 200 bit-flipped forms, text layers mapped
 to lone surrogates, NUL, private-use glyphs or nothing (control characters), a 14,400 pt
 page with an image and its text-layer twin, a page flooded with images, a page of vector
-noise, zip bombs (a
-1000x member, a member whose header lies, too deep, path traversal, not a zip), symlink
-loops, a dangling link, a FIFO, markup payloads in cells, a non-numeric amount, a file
-name that is not UTF-8, a broken PDF, and a file deleted while the batch runs. ``jixiao batch --workers 2`` runs over all of it in a
-child process: it finishes without a traceback, every source ends in a final state with
-one log line, the largest process stays under 1.5 GB (peak RSS from ``getrusage``,
-printed), and a rerun after fixing three files (the deleted one restored) picks them up
-and redoes nothing else. A
-second run puts the garbled and huge pages through the real OCR engine (pixel budget) and
-measures it the same way.
+noise, zip bombs (a 1000x member, a member whose header lies, too deep, path traversal,
+not a zip), symlink loops, a dangling link, a FIFO, markup payloads in cells, a
+non-numeric amount, a file name that is not UTF-8, a broken PDF, and a file deleted while
+the batch runs. ``jixiao batch --workers 2`` runs over all of it in a child process: it
+finishes without a traceback, every source ends in a final state with one log line, the
+largest process stays under 1.5 GB (peak RSS from ``getrusage``, printed), and a rerun
+after fixing three files (the deleted one restored) picks them up and redoes nothing else.
+A second run puts the garbled and huge pages through the real OCR engine (pixel budget)
+and measures it the same way.
 
 Skipped unless ``-m hostile`` is given, so the default run stays fast. The subprocess
 timeouts only catch a hang; speed is not asserted.
