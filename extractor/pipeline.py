@@ -32,6 +32,7 @@ from extractor.llm.merge import fill_missing
 from jixiao import __version__
 from jixiao.errors import ConfigError, InputError
 from jixiao.hashing import file_sha256
+from jixiao.sanitise import display_path, safe_text
 from jixiao.settings import Settings
 from schemas import SCHEMA_VERSION
 from schemas.findings import Finding, Severity
@@ -148,14 +149,45 @@ def extract_document(
 ) -> DocumentResult:
     """Extract and check every form in ``path``. ``cells_out``, when given, receives the
     document's cell index (id → text), so a caller can audit the result's grounding.
-    ``ocr`` reads scanned pages (default: RapidOCR, when ``JIXIAO_OCR`` is on)."""
+    ``ocr`` reads scanned pages (default: RapidOCR, when ``JIXIAO_OCR`` is on).
+
+    Never raises for the document: any exception while reading or checking it (a bug, an
+    unforeseen file) makes the result ``failed`` with one error line. Only a missing model
+    for ``llm``/``hybrid`` (a ``ConfigError``) is raised."""
     settings = settings or Settings()
     rules = rules or get_rule_set(settings.rule_set)
     if mode != "layout" and asker is None:
         raise ConfigError(
             f"mode {mode!r} needs a model: set JIXIAO_LLM_BASE_URL or start the embedded one"
         )
-    path = Path(path)
+    t0 = time.perf_counter()
+    shown = display_path(path)
+    try:
+        result = _extract(Path(path), settings, rules, mode, asker, cells_out, ocr)
+    except Exception as e:  # one document fails, with one line; the caller goes on
+        result = DocumentResult(
+            path=shown,
+            status=DocumentStatus.FAILED,
+            rule_set=rules.id,
+            extractor_version=__version__,
+            mode=mode,
+            errors=[f"{shown}: extraction failed ({type(e).__name__}: {safe_text(str(e))})"],
+        )
+    result.path = shown
+    result.errors = [safe_text(e.replace(str(path), shown)) for e in result.errors]
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _extract(
+    path: Path,
+    settings: Settings,
+    rules: RuleSet,
+    mode: Mode,
+    asker: Asker | None,
+    cells_out: dict[str, str] | None,
+    ocr: OcrEngine | None,
+) -> DocumentResult:
     t0 = time.perf_counter()
     result = DocumentResult(
         path=str(path),

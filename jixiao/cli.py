@@ -17,7 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jixiao import __version__
 from jixiao.errors import JixiaoError
 from jixiao.output import render
+from jixiao.sanitise import display_path, mask_secrets, mask_url, safe_text
 from jixiao.settings import Settings, load_settings
+from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
@@ -32,8 +34,11 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _say(text: str, style: str | None = None) -> None:
-    """One line on stderr; file names and messages are never read as rich markup."""
-    err.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
+    """One line on stderr; file names and messages are never read as rich markup, and
+    never show a password (URLs are masked) or text stderr cannot encode."""
+    err.print(
+        safe_text(mask_secrets(text)), style=style, markup=False, highlight=False, soft_wrap=True
+    )
 
 
 class Fmt(StrEnum):
@@ -103,26 +108,26 @@ def extract(
     failed = 0
     with _model(settings, mode) as asker_for, _progress(quiet) as progress:
         for f, result in _extract_each(files, settings, mode, asker_for, progress):
+            name = display_path(f.name)
             if fmt is Fmt.table:
                 lines += document_lines(golden_document(result), result.seconds)
             else:
                 docs.append(render(result, fmt.value))
             for e in result.errors:
-                _say(f"{f.name}: {e}", style="yellow")
+                _say(f"{name}: {e}", style="yellow")
             if result.status.value == "failed":
                 failed += 1
             elif not quiet and fmt is not Fmt.table:
                 n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
                 _say(
-                    f"{f.name}: {result.status.value}, {len(result.records)} records, "
+                    f"{name}: {result.status.value}, {len(result.records)} records, "
                     f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
                 )
     if fmt is Fmt.table:
-        text = "\n".join(lines)
+        text = safe_text("\n".join(lines))
     else:
-        text = json.dumps(docs[0] if len(docs) == 1 else docs, ensure_ascii=False, indent=2)
-    # Text a PDF's broken text layer left invalid (lone surrogates) is written replaced.
-    text = text.encode("utf-8", errors="replace").decode("utf-8")
+        payload = docs[0] if len(docs) == 1 else docs
+        text = safe_text(json.dumps(payload, ensure_ascii=False, indent=2))
     if out is None:
         sys.stdout.write(text + "\n")
     else:
@@ -168,7 +173,7 @@ def _extract_each(
 
 def _crashed(path: Path, e: Exception) -> DocumentResult:
     """A document whose extraction raised: failed, with one line saying why."""
-    from schemas.results import DocumentResult, DocumentStatus
+    from schemas.results import DocumentResult
 
     return DocumentResult(
         path=str(path),
@@ -338,7 +343,7 @@ def review(
 
     from jixiao.store import open_store
     from ui.auth import load_reviewers
-    from ui.launch import app_env, masked_url, review_settings, streamlit_argv
+    from ui.launch import app_env, review_settings, streamlit_argv
 
     settings = review_settings(load_settings(**({"db_url": db} if db else {})))
     open_store(settings.db_url).close()  # migrations applied; a bad URL fails here, clearly
@@ -348,9 +353,7 @@ def review(
             "`jixiao review add-reviewer NAME` (file: JIXIAO_REVIEWERS_FILE)",
             style="yellow",
         )
-    _say(
-        f"review app on http://{address}:{port} (store {masked_url(settings.db_url)}; Ctrl-C stops)"
-    )
+    _say(f"review app on http://{address}:{port} (store {mask_url(settings.db_url)}; Ctrl-C stops)")
     proc = subprocess.Popen(streamlit_argv(port, address), env=app_env(settings.db_url))
     # Stopping jixiao (Ctrl-C or SIGTERM) stops the app too.
     previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
@@ -459,7 +462,9 @@ def batch(
     _say(
         f"{report.processed} extracted ({report.pages} pages, {report.docs_per_s:.2f} docs/s, "
         f"{report.pages_per_s:.1f} pages/s), {report.duplicates} duplicates, "
-        f"{report.refused} refused, {report.ignored} ignored; ledger: {c.get('done', 0)} done, "
+        f"{report.refused} refused, {report.ignored} ignored"
+        + (f", {report.unreadable} unreadable paths" if report.unreadable else "")
+        + f"; ledger: {c.get('done', 0)} done, "
         f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
         f"{c.get('duplicate', 0)} duplicate, {c.get('pending', 0)} pending"
     )

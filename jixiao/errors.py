@@ -33,3 +33,11 @@ class EmptyPdfError(InputError):
 
 class TooLargeError(InputError):
     pass
+
+
+class BatchBusyError(JixiaoError):
+    """Another run holds the batch's lease on this store (the message says who, since when)."""
+
+
+class LeaseLostError(JixiaoError):
+    """This run's batch lease was taken over (it was judged dead): the run stops."""

@@ -16,6 +16,22 @@ class Settings(BaseSettings):
     # Input limits: a document beyond them gets a clear error, the batch goes on.
     max_file_mb: float = Field(200.0, gt=0, description="largest PDF accepted, in MB")
     max_pages: int = Field(3000, gt=0, description="most pages accepted in one PDF")
+    # Page limits: a page beyond them is not read (a clear page error), and a page is never
+    # rendered (OCR, review images, vision) to more pixels than the budget: the render
+    # resolution is lowered to fit.
+    max_page_pt: float = Field(5000.0, gt=0, description="largest page side, in points")
+    max_page_images: int = Field(500, gt=0, description="most images on one page")
+    max_image_megapixels: float = Field(
+        400.0, gt=0, description="most image pixels on one page (all its images), millions"
+    )
+    max_page_drawings: int = Field(
+        20000, gt=0, description="most vector drawing items (lines, rectangles) on one page"
+    )
+    # 10 MP: an A4 page at 300 dpi, an A3 at 200 dpi. OCR needs ~70 MB per megapixel on
+    # top of its ~500 MB (a 14,400 pt page capped at 10 MP peaks near 1.2 GB; at 25 MP 2.4 GB).
+    max_render_megapixels: float = Field(
+        10.0, gt=0, description="pixel budget of one rendered page, millions"
+    )
     # A page with fewer extractable characters than this and an image is treated as a scan.
     min_text_chars: int = Field(20, ge=0)
     # find_tables with PyMuPDF's layout model (slow, ~0.6 s/page) or ruling lines only.
@@ -59,6 +75,11 @@ class Settings(BaseSettings):
     zip_max_ratio: float = Field(100.0, gt=1, description="most a member may inflate (zip bombs)")
     zip_max_depth: int = Field(2, ge=1, le=5, description="zip levels read (2: a zip in a zip)")
     batch_max_attempts: int = Field(3, ge=1, le=20, description="tries per document on crashes")
+    # The batch lease: a second run of the same batch on the same store waits this long for
+    # the first to finish (0: refuses at once). A lease whose run was killed is taken over at
+    # once on the same host, and from another host when its heartbeat is this old.
+    batch_lease_wait_s: float = Field(0.0, ge=0, description="wait for a running batch")
+    batch_lease_stale_s: float = Field(300.0, ge=5, description="heartbeat age of a dead run")
     # Review screen: reviewer names with scrypt password hashes (`jixiao review add-reviewer`),
     # and where PDFs uploaded in the app are kept.
     reviewers_file: Path = Path(".jixiao/reviewers.json")

@@ -80,13 +80,3 @@ def review_settings(settings: Settings) -> Settings:
         else:
             update[name] = where / leaf
     return settings.model_copy(update=update)
-
-
-def masked_url(db_url: str) -> str:
-    """The store URL with its password masked (for messages)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(db_url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparsable store URL)"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from decimal import Decimal, DecimalException
 
+from extractor.checks.amounts import non_numeric_amounts
 from extractor.checks.messages import AMOUNT_COLS, COL_ZH, MONEY_UNITS, ROW_ZH, TD_ZH
 from extractor.checks.printed import (
     Collector,
@@ -62,6 +63,7 @@ def validate_record(
     """All findings for one record under ``rules`` (default: national set). Never mutates it."""
     out = Collector(rules or DEFAULT_RULE_SET)
     try:
+        non_numeric_amounts(record, out)
         if isinstance(record, SelfEvaluation):
             _self_evaluation(record, out)
         else:

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 import pymupdf
 
+from extractor.ingest.guards import render_dpi
 from jixiao.errors import ConfigError
 from jixiao.settings import Settings
 
@@ -128,12 +129,19 @@ class PageTransform:
         return (round(cx - hw, 2), round(cy - hh, 2), round(cx + hw, 2), round(cy + hh, 2))
 
 
-def render_gray(page: pymupdf.Page, dpi: int) -> tuple[np.ndarray, float]:
-    """The page as an 8-bit grey image, and its scale in pixels per point."""
-    pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+def render_gray(
+    page: pymupdf.Page, dpi: int, max_megapixels: float | None = None
+) -> tuple[np.ndarray, float]:
+    """The page as an 8-bit grey image, and its scale in pixels per point. A page that
+    would pass ``max_megapixels`` (default ``JIXIAO_MAX_RENDER_MEGAPIXELS``) at ``dpi`` is
+    rendered at the resolution that fits: the scale says which."""
+    if max_megapixels is None:
+        max_megapixels = Settings().max_render_megapixels
+    zoom = render_dpi(page, dpi, max_megapixels) / 72
+    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)
     img = img[:, : pix.width].copy()
-    scale = pix.width / page.rect.width if page.rect.width else dpi / 72.0
+    scale = pix.width / page.rect.width if page.rect.width else zoom
     return img, scale
 
 

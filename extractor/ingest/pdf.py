@@ -10,7 +10,6 @@ from the page's characters whose centres fall inside the cell's box, line by lin
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ import pymupdf
 
 from extractor.ingest.chars import _Char, assemble_lines, join_lines
 from extractor.ingest.furniture import in_margin, is_furniture, running_signatures
+from extractor.ingest.guards import garbled_text, page_over_limits, render_dpi
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
 from jixiao.errors import (
@@ -29,6 +29,7 @@ from jixiao.errors import (
     TooLargeError,
 )
 from jixiao.hashing import file_sha256
+from jixiao.sanitise import clean_text, display_path
 from jixiao.settings import Settings
 from schemas.grid import (
     BBox,
@@ -82,7 +83,10 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     if b"%PDF-" not in head:
         raise NotAPdfError(f"{path}: not a PDF ({_describe_magic(head)})")
     try:
-        doc = pymupdf.open(path, filetype="pdf")
+        if display_path(path) != str(path):  # a name MuPDF cannot open (not UTF-8)
+            doc = pymupdf.open(stream=path.read_bytes(), filetype="pdf")
+        else:
+            doc = pymupdf.open(path, filetype="pdf")
     except Exception as e:  # PyMuPDF raises several types for broken files
         raise CorruptPdfError(f"{path}: corrupt PDF, cannot be opened ({e})") from e
     if doc.needs_pass and not doc.authenticate(""):
@@ -108,9 +112,16 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     return doc
 
 
-def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
-    """Every character on the page, and every text line (bbox, text) in reading order."""
+def _chars(
+    page: pymupdf.Page, notes: list[str] | None = None
+) -> tuple[list[_Char], list[tuple[BBox, str]]]:
+    """Every character on the page, and every text line (bbox, text) in reading order.
+
+    The text is valid Unicode: a glyph the font maps to a lone surrogate or NUL (a broken
+    or hostile ToUnicode map) becomes U+FFFD, and ``notes`` (when given) gets one line
+    saying how many were replaced."""
     raw: dict[str, Any] = page.get_text("rawdict", flags=pymupdf.TEXTFLAGS_RAWDICT)
+    replaced = 0
     chars: list[_Char] = []
     lines: list[tuple[BBox, str]] = []
     for block in raw.get("blocks", []):
@@ -122,9 +133,13 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
                 size = float(span.get("size", 10.0))
                 for ch in span.get("chars", []):
                     x0, y0, x1, y1 = ch["bbox"]
+                    c = ch["c"]
+                    if len(c) != 1 or c == "\x00" or "\ud800" <= c <= "\udfff":
+                        c, bad = clean_text(c)
+                        replaced += bad
                     chars.append(
                         _Char(
-                            ch["c"],
+                            c,
                             (x0 + x1) / 2,
                             (y0 + y1) / 2,
                             x0,
@@ -133,10 +148,15 @@ def _chars(page: pymupdf.Page) -> tuple[list[_Char], list[tuple[BBox, str]]]:
                             size,
                         )
                     )
-                    text.append(ch["c"])
+                    text.append(c)
             t = "".join(text).strip()
             if t:
                 lines.append((tuple(line["bbox"]), t))
+    if replaced and notes is not None:
+        notes.append(
+            f"text layer maps {replaced} glyph{'s' if replaced > 1 else ''} to invalid "
+            "Unicode (lone surrogate or NUL; broken ToUnicode map): shown as U+FFFD"
+        )
     return chars, lines
 
 
@@ -269,29 +289,41 @@ def _without_furniture(
     return kept, [(bb, t) for bb, t in raw_lines if bb not in furniture]
 
 
+def _unread(page: pymupdf.Page, page_no: int, why: str, *, needs_ocr: bool) -> PageGrid:
+    rect = page.rect
+    grid = PageGrid(
+        number=page_no,
+        width=rect.width,
+        height=rect.height,
+        has_text_layer=False,
+        needs_ocr=needs_ocr,
+    )
+    grid.add_error(why)
+    return grid
+
+
 def page_grid(
     page: pymupdf.Page, page_no: int, settings: Settings, running: set[str] | None = None
 ) -> PageGrid:
     """One page as a grid. ``running``: signatures of the document's running headers and
     footers (``furniture.running_signatures``), left out with page numbers."""
-    chars, raw_lines = _chars(page)
+    refused = page_over_limits(page, settings)
+    if refused:  # never rendered nor read: a clear error instead of hours or gigabytes
+        return _unread(page, page_no, refused, needs_ocr=False)
+    notes: list[str] = []
+    chars, raw_lines = _chars(page, notes)
     chars, raw_lines = _without_furniture(chars, raw_lines, page.rect.height, running or set())
     n_text = sum(1 for c in chars if not c.c.isspace())
-    n_garbled = sum(1 for c in chars if unicodedata.category(c.c) in ("Cc", "Co", "Cn"))
-    if n_text and n_garbled > 0.3 * n_text:
-        # A broken font mapping turns the text layer into control characters: treat the
-        # page like a scan rather than read garbage into the grid.
-        grid = PageGrid(
-            number=page_no,
-            width=page.rect.width,
-            height=page.rect.height,
-            has_text_layer=False,
-            needs_ocr=True,
-        )
-        grid.add_error("text layer unreadable (broken font mapping); the page needs OCR")
-        return grid
+    garbled = garbled_text([c.c for c in chars])
+    if garbled:
+        # A broken font mapping turns the text layer into control characters, private-use
+        # or unmapped glyphs: treat the page like a scan rather than read garbage.
+        why = f"text layer unreadable ({garbled}); the page needs OCR"
+        return _unread(page, page_no, why, needs_ocr=True)
     rect = page.rect
     grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
+    for note in notes:
+        grid.add_error(note)
     if n_text < settings.min_text_chars:
         grid.has_text_layer = n_text > 0
         grid.needs_ocr = bool(page.get_images(full=False))
@@ -402,10 +434,19 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
 
 
 def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
-    """One page (1-based) as PNG bytes, for the review screen and vision models."""
-    doc = open_pdf(path, settings or Settings())
+    """One page (1-based) as PNG bytes, for the review screen and vision models. A page
+    that would pass ``JIXIAO_MAX_RENDER_MEGAPIXELS`` at ``dpi`` is rendered at the
+    resolution that fits (the image's width over the page's width in points gives the
+    scale); one over ``JIXIAO_MAX_PAGE_PT`` / the image limits is refused (``InputError``)."""
+    settings = settings or Settings()
+    doc = open_pdf(path, settings)
     try:
-        pix = doc.load_page(page_no - 1).get_pixmap(dpi=dpi)
+        page = doc.load_page(page_no - 1)
+        refused = page_over_limits(page, settings)
+        if refused:
+            raise TooLargeError(f"{path}: page {page_no}: {refused}")
+        zoom = render_dpi(page, dpi, settings.max_render_megapixels) / 72
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
         return pix.tobytes("png")
     finally:
         doc.close()

@@ -9,7 +9,8 @@ transaction, appends one line per source to ``RESULTS/batch.log`` and writes the
 """
 
 from jixiao.batch.archive import Found, read_source, walk_archive
-from jixiao.batch.run import BatchConfig, BatchObserver, BatchReport, DocLine, run_batch
+from jixiao.batch.report import BatchObserver, BatchReport, DocLine
+from jixiao.batch.run import BatchConfig, run_batch
 from jixiao.batch.runners import DaskRunner, InlineRunner, ProcessRunner
 from jixiao.batch.work import DocTask, process_task
 

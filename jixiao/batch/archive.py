@@ -8,15 +8,26 @@ Refused (reported, never read): zip members with an absolute path or a ``..`` co
 (path traversal), encrypted members, members larger than ``JIXIAO_ZIP_MAX_MEMBER_MB``
 uncompressed, members that inflate more than ``JIXIAO_ZIP_MAX_RATIO`` times (zip bombs),
 members beyond ``JIXIAO_ZIP_MAX_TOTAL_MB`` uncompressed in one zip, zips nested too deep,
-zips that cannot be read. Ignored (logged): files that are neither PDF nor zip, and
-symlinks that point outside the archive. Declared sizes are not trusted: a member is read
-with a cap and refused if it turns out larger.
+zips that cannot be read, files that cannot be read (permissions: retried by the next
+run once readable). Ignored (logged): files that are neither PDF nor zip, symlinks that
+point outside the archive, dangling symlinks and symlink loops. A folder that cannot be
+listed (or any other ``OSError`` while walking) is reported for that path
+(kind ``unreadable``) and the walk goes on. Declared sizes are not trusted: a member is read
+with a cap and refused if it turns out larger. Members are hashed as they stream (never
+held whole in memory), and a zip inside a zip is read from a spooled temporary file.
+
+Sources are text: bytes of a file name that are not UTF-8 are shown as ``\\xff``
+(``Found.path`` keeps the real path).
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import io
 import os
+import stat
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,11 +35,15 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from jixiao.errors import InputError
-from jixiao.hashing import file_sha256, sha256_bytes
+from jixiao.hashing import file_sha256
+from jixiao.sanitise import display_path
 from jixiao.settings import Settings
 
 MB = 1024 * 1024
 SEP = "!"
+_CHUNK = 1 * MB
+# A zip inside a zip is read from a temporary file past this size, never held in memory.
+_SPOOL_BYTES = 8 * MB
 # Below this size a high compression ratio is harmless (a page of blank text compresses well).
 _RATIO_MIN_BYTES = 1 * MB
 
@@ -38,7 +53,7 @@ class Found:
     """One thing met while walking: a PDF to process, a refused member, or an ignored file."""
 
     source: str
-    kind: str  # "pdf", "refused", "ignored"
+    kind: str  # "pdf", "refused", "ignored", "unreadable" (a folder or path the walk met)
     size: int | None = None
     reason: str | None = None  # why refused or ignored
     path: Path | None = None  # the file on disk (the outermost zip for members)
@@ -95,11 +110,18 @@ def _sniff_pdf(path: Path) -> bool:
         return False
 
 
+def _why(e: BaseException) -> str:
+    if isinstance(e, OSError):
+        return e.strerror or str(e) or type(e).__name__
+    return f"{type(e).__name__}: {e}"
+
+
 def walk_archive(
     root: Path, settings: Settings, known: Callable[[str], bool] | None = None
 ) -> Iterator[Found]:
     """Everything under ``root`` (a folder, or a single zip or PDF), in sorted order. PDFs
-    are hashed (sha256 of their bytes) unless ``known(source)`` says the ledger has them."""
+    are hashed (sha256 of their bytes) unless ``known(source)`` says the ledger has them.
+    Never raises for what it meets below ``root``: every problem is a ``Found``."""
     limits = Limits.from_settings(settings)
     known = known or (lambda _s: False)
     root = root.expanduser().resolve()
@@ -107,42 +129,98 @@ def walk_archive(
         yield from _file(root, root.parent, limits, known)
         return
     if not root.is_dir():
-        raise InputError(f"{root}: no such folder or file")
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        raise InputError(f"{display_path(root)}: no such folder or file")
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
+        yield from _walk_errors(errors)
         dirnames.sort()
         here = Path(dirpath)
         for d in list(dirnames):
-            if (here / d).is_symlink():
+            try:
+                link = (here / d).is_symlink()
+            except OSError as e:
+                link, why = True, _why(e)
+            else:
+                why = "symlinked folder (not followed)"
+            if link:
                 dirnames.remove(d)
-                yield Found(str(here / d), "ignored", reason="symlinked folder (not followed)")
+                yield Found(display_path(here / d), "ignored", reason=why)
         for name in sorted(filenames):
             yield from _file(here / name, root, limits, known)
+    yield from _walk_errors(errors)
+
+
+def _walk_errors(errors: list[OSError]) -> Iterator[Found]:
+    """Folders ``os.walk`` could not list: one ``unreadable`` each."""
+    while errors:
+        e = errors.pop(0)
+        where = display_path(e.filename) if e.filename else "?"
+        yield Found(where, "unreadable", reason=f"cannot be listed: {_why(e)}")
+
+
+def _symlink_problem(path: Path, root: Path) -> str | None:
+    """Why a symlink is not followed (loop, dangling, outside, not a file), or None."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # Python < 3.13 reports a loop this way
+        return "symlink loop (not followed)"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symlink loop (not followed)"
+        if isinstance(e, FileNotFoundError):
+            return "dangling symlink (its target does not exist)"
+        return f"symlink cannot be followed: {_why(e)}"
+    if not target.is_relative_to(root):
+        return "symlink to outside the archive"
+    if not target.is_file():
+        return "symlink to something that is not a file"
+    return None
 
 
 def _file(path: Path, root: Path, limits: Limits, known: Callable[[str], bool]) -> Iterator[Found]:
+    source = display_path(path)
+    found = _file_unsafe(path, source, root, limits, known)
+    while True:
+        try:
+            f = next(found)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError, ValueError) as e:  # never fatal: one line, go on
+            yield Found(source, "refused", reason=f"cannot be read: {_why(e)}")
+            return
+        yield f
+
+
+def _file_unsafe(
+    path: Path, source: str, root: Path, limits: Limits, known: Callable[[str], bool]
+) -> Iterator[Found]:
     if path.is_symlink():
-        target = path.resolve()
-        if not target.is_relative_to(root) or not target.is_file():
-            yield Found(str(path), "ignored", reason="symlink to outside the archive")
+        problem = _symlink_problem(path, root)
+        if problem:
+            yield Found(source, "ignored", reason=problem)
             return
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as e:
-        yield Found(str(path), "refused", reason=f"cannot be read: {e.strerror or e}")
+        yield Found(source, "refused", reason=f"cannot be read: {_why(e)}")
+        return
+    size = st.st_size
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block the walk forever
+        yield Found(source, "ignored", reason="not a regular file (FIFO, socket or device)")
         return
     if _is_zip_name(path.name):
-        yield from _zip(path, str(path), limits, path, (), known)
+        yield from _zip(path, source, limits, path, (), known)
     elif _is_pdf_name(path.name) or _sniff_pdf(path):
         digest = None
-        if not known(str(path)):
+        if not known(source):
             try:
                 digest = file_sha256(path)
             except OSError as e:
-                yield Found(str(path), "refused", reason=f"cannot be read: {e.strerror or e}")
+                yield Found(source, "refused", reason=f"cannot be read: {_why(e)}")
                 return
-        yield Found(str(path), "pdf", size=size, path=path, sha256=digest)
+        yield Found(source, "pdf", size=size, path=path, sha256=digest)
     else:
-        yield Found(str(path), "ignored", size=size, reason="not a PDF or zip")
+        yield Found(source, "ignored", size=size, reason="not a PDF or zip")
 
 
 def _zip(
@@ -153,57 +231,63 @@ def _zip(
     chain: tuple[str, ...],
     known: Callable[[str], bool],
 ) -> Iterator[Found]:
-    depth = len(chain) + 1
     try:
         zf = zipfile.ZipFile(opener)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        yield Found(source, "refused", reason=f"zip cannot be read: {e}")
+        infos = sorted(zf.infolist(), key=lambda i: i.filename)
+    except Exception as e:  # BadZipFile, OSError, EOFError, a bad name encoding …
+        yield Found(source, "refused", reason=f"zip cannot be read: {_why(e)}")
         return
     with zf:
-        total = 0
-        seen: dict[str, int] = {}
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
-            if info.is_dir():
-                continue
-            name = info.filename
-            n = seen.get(name, 0) + 1
-            seen[name] = n
-            member_source = f"{source}{SEP}{name}" + (f"#{n}" if n > 1 else "")
-            is_pdf, is_zip = _is_pdf_name(name), _is_zip_name(name)
-            if not (is_pdf or is_zip):
-                yield Found(
-                    member_source, "ignored", size=info.file_size, reason="not a PDF or zip"
-                )
-                continue
-            why = unsafe_member_name(name) or _member_limits(info, limits, total)
-            if n > 1:
-                why = why or "duplicate member name in the zip"
-            if is_zip and not why and depth >= limits.depth:
-                why = f"zip nested deeper than {limits.depth} levels (JIXIAO_ZIP_MAX_DEPTH)"
-            if why:
-                yield Found(member_source, "refused", size=info.file_size, reason=why)
-                continue
-            total += info.file_size
-            if is_pdf and known(member_source):
-                yield Found(member_source, "pdf", info.file_size, None, disk_path, (*chain, name))
-                continue
-            try:
-                data = _read_member(zf, info, limits)
-            except InputError as e:
-                yield Found(member_source, "refused", size=info.file_size, reason=str(e))
-                continue
+        yield from _members(zf, infos, source, limits, disk_path, chain, known)
+
+
+def _members(
+    zf: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    source: str,
+    limits: Limits,
+    disk_path: Path,
+    chain: tuple[str, ...],
+    known: Callable[[str], bool],
+) -> Iterator[Found]:
+    depth = len(chain) + 1
+    total = 0
+    seen: dict[str, int] = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        name = info.filename
+        n = seen.get(name, 0) + 1
+        seen[name] = n
+        member_source = f"{source}{SEP}{name}" + (f"#{n}" if n > 1 else "")
+        is_pdf, is_zip = _is_pdf_name(name), _is_zip_name(name)
+        if not (is_pdf or is_zip):
+            yield Found(member_source, "ignored", size=info.file_size, reason="not a PDF or zip")
+            continue
+        why = unsafe_member_name(name) or _member_limits(info, limits, total)
+        if n > 1:
+            why = why or "duplicate member name in the zip"
+        if is_zip and not why and depth >= limits.depth:
+            why = f"zip nested deeper than {limits.depth} levels (JIXIAO_ZIP_MAX_DEPTH)"
+        if why:
+            yield Found(member_source, "refused", size=info.file_size, reason=why)
+            continue
+        total += info.file_size
+        members = (*chain, name)
+        if is_pdf and known(member_source):
+            yield Found(member_source, "pdf", info.file_size, None, disk_path, members)
+            continue
+        try:
             if is_pdf:
-                yield Found(
-                    member_source,
-                    "pdf",
-                    size=len(data),
-                    path=disk_path,
-                    members=(*chain, name),
-                    sha256=sha256_bytes(data),
-                )
-            else:
-                chain2 = (*chain, name)
-                yield from _zip(io.BytesIO(data), member_source, limits, disk_path, chain2, known)
+                digest, size = copy_member(zf, info, limits, None)
+                yield Found(member_source, "pdf", size, None, disk_path, members, digest)
+                continue
+            with tempfile.SpooledTemporaryFile(_SPOOL_BYTES, prefix="jixiao-zip-") as inner:
+                copy_member(zf, info, limits, inner)
+                inner.seek(0)
+                yield from _zip(inner, member_source, limits, disk_path, members, known)
+        except InputError as e:
+            yield Found(member_source, "refused", size=info.file_size, reason=str(e))
 
 
 def _member_limits(info: zipfile.ZipInfo, limits: Limits, total: int) -> str | None:
@@ -227,22 +311,32 @@ def _member_limits(info: zipfile.ZipInfo, limits: Limits, total: int) -> str | N
     return None
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    """The member's bytes, read with a cap: a lying size header cannot inflate past it."""
+def copy_member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, dest: IO[bytes] | None
+) -> tuple[str, int]:
+    """Stream a member into ``dest`` (or nowhere), 1 MB at a time, with a cap: a lying size
+    header cannot inflate past it. Returns the sha256 and size of its bytes."""
     cap = min(
         limits.member_bytes, max(int(limits.ratio * max(info.compress_size, 1)), _RATIO_MIN_BYTES)
     )
+    h, size = hashlib.sha256(), 0
     try:
         with zf.open(info) as f:
-            data = f.read(cap + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as e:
-        raise InputError(f"zip member cannot be read: {e}") from e
-    if len(data) > cap:
-        raise InputError(
-            "member inflates past its limit (zip bomb?): JIXIAO_ZIP_MAX_MEMBER_MB / "
-            "JIXIAO_ZIP_MAX_RATIO"
-        )
-    return data
+            while chunk := f.read(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise InputError(
+                        "member inflates past its limit (zip bomb?): JIXIAO_ZIP_MAX_MEMBER_MB / "
+                        "JIXIAO_ZIP_MAX_RATIO"
+                    )
+                h.update(chunk)
+                if dest is not None:
+                    dest.write(chunk)
+    except InputError:
+        raise
+    except Exception as e:  # BadZipFile, OSError, EOFError, zlib.error, RuntimeError …
+        raise InputError(f"zip member cannot be read: {_why(e)}") from e
+    return h.hexdigest(), size
 
 
 class ZipCache:
@@ -268,26 +362,64 @@ class ZipCache:
         self._open.clear()
 
 
-def read_found(found: Found, settings: Settings, cache: ZipCache | None = None) -> bytes:
-    """The bytes of a PDF found by ``walk_archive`` (file or zip member chain)."""
+def copy_found(
+    found: Found, settings: Settings, dest: IO[bytes] | None, cache: ZipCache | None = None
+) -> tuple[str, int]:
+    """Stream the bytes of a PDF found by ``walk_archive`` (a file, or a zip member chain)
+    into ``dest`` (None: only hash them); returns their sha256 and size. A zip inside a
+    zip is spooled to a temporary file, so no member is ever held whole in memory."""
     if found.path is None:
         raise InputError(f"{found.source}: nothing to read ({found.reason})")
-    if not found.members:
-        return found.path.read_bytes()
     limits = Limits.from_settings(settings)
-    data = b""
     try:
+        if not found.members:
+            h, size = hashlib.sha256(), 0
+            with found.path.open("rb") as f:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+                    if dest is not None:
+                        dest.write(chunk)
+                    size += len(chunk)
+            return h.hexdigest(), size
         outer = cache.get(found.path) if cache else zipfile.ZipFile(found.path)
-        zf = outer
-        for depth, name in enumerate(found.members):
-            data = _read_member(zf, zf.getinfo(name), limits)
-            if depth + 1 < len(found.members):
-                zf = zipfile.ZipFile(io.BytesIO(data))
-        if cache is None:
-            outer.close()
-    except (zipfile.BadZipFile, KeyError, OSError) as e:
-        raise InputError(f"{found.source}: cannot be read ({e})") from e
-    return data
+        try:
+            return _copy_chain(outer, found.members, limits, dest)
+        finally:
+            if cache is None:
+                outer.close()
+    except InputError as e:
+        raise InputError(f"{found.source}: {e}") from e
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise InputError(f"{found.source}: cannot be read ({_why(e)})") from e
+
+
+def _copy_chain(
+    zf: zipfile.ZipFile, members: tuple[str, ...], limits: Limits, dest: IO[bytes] | None
+) -> tuple[str, int]:
+    info = zf.getinfo(members[0])
+    if len(members) == 1:
+        return copy_member(zf, info, limits, dest)
+    with tempfile.SpooledTemporaryFile(_SPOOL_BYTES, prefix="jixiao-zip-") as inner:
+        copy_member(zf, info, limits, inner)
+        inner.seek(0)
+        with zipfile.ZipFile(inner) as nested:
+            return _copy_chain(nested, members[1:], limits, dest)
+
+
+def current_sha256(found: Found, settings: Settings, cache: ZipCache | None = None) -> str | None:
+    """The sha256 of a source's bytes as they are now; None when it cannot be read."""
+    try:
+        return copy_found(found, settings, None, cache)[0]
+    except InputError:
+        return None
+
+
+def read_found(found: Found, settings: Settings, cache: ZipCache | None = None) -> bytes:
+    """The bytes of a PDF found by ``walk_archive`` (file or zip member chain), in memory:
+    for a viewer and for runners whose workers cannot see the archive (Dask)."""
+    buf = io.BytesIO()
+    copy_found(found, settings, buf, cache)
+    return buf.getvalue()
 
 
 def found_from_source(source: str) -> Found:

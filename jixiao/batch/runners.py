@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -25,10 +26,19 @@ from schemas.results import DocumentResult
 Outcome = tuple[DocTask, DocumentResult | BaseException]
 
 
+Note = Callable[[str], None]
+
+
+def _no_note(_text: str) -> None:
+    pass
+
+
 class Runner(Protocol):
     #: whether tasks must carry their bytes (workers may not see the archive's files)
     ships_bytes: bool
     slots: int
+    #: where a runner reports what happened to its workers (the batch log)
+    on_note: Note
 
     def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]: ...
 
@@ -43,6 +53,7 @@ class InlineRunner:
 
     def __init__(self, settings: Settings, mode: str, llm_url: str | None = None) -> None:
         self.settings, self.mode, self.llm_url = settings, mode, llm_url
+        self.on_note: Note = _no_note
 
     def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
         for task in tasks:
@@ -91,6 +102,25 @@ class ProcessRunner:
         self.settings, self.mode, self.llm_url = share_cores(settings, workers), mode, llm_url
         self.fn = fn  # importable by name in the workers (tests pass one that crashes)
         self._pool: ProcessPoolExecutor | None = None
+        self.on_note: Note = _no_note
+
+    def _dead_workers(self) -> str:
+        """Which worker processes of the broken pool died, and how (exit code or signal)."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        out = []
+        for pid, p in list(procs.items()):
+            code = getattr(p, "exitcode", None)
+            if code is None or code == 0:
+                continue
+            if code < 0:
+                try:
+                    how = f"killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    how = f"killed by signal {-code}"
+            else:
+                how = f"exited with code {code}"
+            out.append(f"pid {pid} {how}")
+        return ", ".join(out) or "a worker process died"
 
     def _new_pool(self) -> ProcessPoolExecutor:
         if self._pool is not None:
@@ -149,10 +179,17 @@ class ProcessRunner:
             if broken:
                 lost = broken + list(inflight.values())
                 inflight.clear()
+                dead = self._dead_workers()
                 self._new_pool()
+                names = ", ".join(t.source for t in lost)
                 if len(lost) == 1:
-                    yield lost[0], BrokenProcessPool("the worker process died on this document")
+                    self.on_note(f"worker died ({dead}) extracting {names}")
+                    yield lost[0], BrokenProcessPool(f"the worker process died ({dead})")
                 else:
+                    self.on_note(
+                        f"worker died ({dead}) with {len(lost)} documents in flight ({names}): "
+                        "running them again one at a time to find which one kills it"
+                    )
                     suspects.extend(lost)
 
     def close(self) -> None:
@@ -206,6 +243,7 @@ class DaskRunner:
         # Each Dask worker thread runs one document: one OCR thread each, unless set.
         self.settings = settings if settings.ocr_threads else share_cores(settings, 0)
         self.mode, self.llm_url = mode, llm_url
+        self.on_note: Note = _no_note
 
     def run(self, tasks: Iterator[DocTask]) -> Iterator[Outcome]:
         from distributed import as_completed
@@ -242,6 +280,7 @@ class DaskRunner:
             try:
                 result = fut.result()
             except Exception as e:  # the worker died or the task was lost
+                self.on_note(f"Dask task of {task.source} lost ({type(e).__name__}: {e})")
                 yield task, e
             else:
                 yield task, result

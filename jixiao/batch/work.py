@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DocTask:
-    """One document to extract: a file the worker can read (``path``) or its bytes."""
+    """One document to extract: a file the worker can read (``path``: the source itself,
+    or a zip member the batch process streamed to a temporary file) or its bytes (Dask)."""
 
     job_id: int
     source: str
@@ -70,6 +71,8 @@ def process_task(
                     result.errors = [e.replace(str(p), task.source) for e in result.errors]
             else:
                 result = extract_document(task.path or task.source, settings, mode=m, asker=asker)
+                if task.path and task.path != task.source:  # a zip member's spooled file
+                    result.errors = [e.replace(task.path, task.source) for e in result.errors]
     except Exception as e:  # a bug: this document fails, the batch goes on
         result = DocumentResult(
             path=task.source,

@@ -46,10 +46,14 @@ there) the row is flagged ``reextracted_differs``, the new extraction's record i
 
 Ledger (``jixiao.store.jobs``): ``add_jobs``, ``job_states``, ``reset_stale``,
 ``requeue_failed``, ``pending_jobs``, ``start_job``, ``finish_job``, ``job_counts``,
-``list_jobs``, ``list_batches``, ``batch_document_ids``.
+``list_jobs``, ``list_batches``, ``batch_document_ids``; ``failed_jobs``, ``should_retry``,
+``requeue_jobs`` (a failed source tried again when its file is back or changed).
+
+Batch lease (``jixiao.store.lease``, table ``batch_leases``, revision ``0004_lease``): one
+run per batch and store (``acquire_lease``, ``renew_lease``, ``release_lease``).
 
 New tables and columns come with a new migration in ``migrations/versions`` (the next one
-is ``0004_…``, ``down_revision = "0003_reextract"``).
+is ``0005_…``, ``down_revision = "0004_lease"``).
 """
 
 from jixiao.store.engine import (
@@ -62,9 +66,11 @@ from jixiao.store.engine import (
     upgrade,
 )
 from jixiao.store.jobs import (
+    FailedJob,
     JobSpec,
     add_jobs,
     batch_document_ids,
+    failed_jobs,
     finish_job,
     job_counts,
     job_states,
@@ -72,11 +78,14 @@ from jixiao.store.jobs import (
     list_jobs,
     pending_jobs,
     requeue_failed,
+    requeue_jobs,
     reset_stale,
+    should_retry,
     start_job,
 )
 from jixiao.store.models import (
     Base,
+    BatchLease,
     Document,
     Job,
     JobState,
@@ -103,7 +112,9 @@ from jixiao.store.repo import (
 
 __all__ = [
     "Base",
+    "BatchLease",
     "Document",
+    "FailedJob",
     "Job",
     "JobSpec",
     "JobState",
@@ -119,6 +130,7 @@ __all__ = [
     "delete_document",
     "departments",
     "document_result",
+    "failed_jobs",
     "find_document",
     "finish_job",
     "get_document",
@@ -136,10 +148,12 @@ __all__ = [
     "pending_jobs",
     "record_columns",
     "requeue_failed",
+    "requeue_jobs",
     "reset_stale",
     "reviewed_record_ids",
     "save_result",
     "save_result_report",
+    "should_retry",
     "start_job",
     "upgrade",
 ]

@@ -4,6 +4,9 @@ States: ``pending`` → ``running`` → ``done`` (document ok/partial), ``failed
 failed, or the source could not be read or was refused), ``skipped`` (no form in it),
 ``duplicate`` (same content as a document already written: ``document_id`` points at it).
 A run killed mid-way leaves ``running`` rows: ``reset_stale`` puts them back to pending.
+A failed source is tried again by a later run when its file is back, changed, or failed
+without a document (``failed_jobs`` + ``requeue_jobs``, driven by the archive walk).
+Sources and errors are stored as valid text (``jixiao.sanitise.safe_text``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from jixiao.sanitise import safe_text
 from jixiao.store.models import FINISHED_STATES, Job, JobState, utcnow
 
 
@@ -49,12 +53,12 @@ def add_jobs(session: Session, batch: str, specs: Iterable[JobSpec]) -> int:
         rows.append(
             {
                 "batch": batch,
-                "source": s.source,
+                "source": safe_text(s.source),
                 "sha256": s.sha256,
                 "size_bytes": s.size_bytes,
                 "state": s.state,
                 "attempts": 0,
-                "error": s.error,
+                "error": safe_text(s.error) if s.error else s.error,
                 "finished_at": now if final else None,
             }
         )
@@ -114,6 +118,53 @@ def requeue_failed(session: Session, batch: str, max_attempts: int | None = None
     return int(getattr(res, "rowcount", 0) or 0)
 
 
+@dataclass(frozen=True)
+class FailedJob:
+    id: int
+    sha256: str | None
+    document_id: int | None
+
+
+def failed_jobs(session: Session, batch: str) -> dict[str, FailedJob]:
+    """source → the failed job of a batch (to decide, once its file is seen again, whether
+    a rerun should try it again)."""
+    q = select(Job.source, Job.id, Job.sha256, Job.document_id).where(
+        Job.batch == batch, Job.state == JobState.FAILED.value
+    )
+    return {src: FailedJob(i, sha, doc) for src, i, sha, doc in session.execute(q)}
+
+
+def should_retry(job: FailedJob, sha256: str | None) -> bool:
+    """A failed source is tried again when it can be read now (``sha256``) and it was
+    unreadable before, its content changed, or it failed without a document (the worker
+    died, it vanished while being read): not when that same content gave a failed
+    document (corrupt, encrypted …), which would only fail the same way again."""
+    if sha256 is None:
+        return False
+    return job.sha256 != sha256 or job.document_id is None
+
+
+def requeue_jobs(session: Session, sources: dict[int, tuple[str, int | None]]) -> int:
+    """Failed jobs (id → current sha256 and size) back to pending, as new sources."""
+    n = 0
+    for job_id, (sha256, size) in sources.items():
+        res = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.FAILED.value)
+            .values(
+                state=JobState.PENDING.value,
+                sha256=sha256,
+                size_bytes=size,
+                document_id=None,
+                error=None,
+                finished_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        n += int(getattr(res, "rowcount", 0) or 0)
+    return n
+
+
 def pending_jobs(session: Session, batch: str) -> list[Job]:
     q = select(Job).where(Job.batch == batch, Job.state == JobState.PENDING.value).order_by(Job.id)
     return list(session.scalars(q))
@@ -144,7 +195,7 @@ def finish_job(
     job = session.get_one(Job, job_id)
     job.state = state.value
     job.document_id = document_id
-    job.error = error
+    job.error = safe_text(error) if error else error
     job.finished_at = utcnow()
     session.flush()
     return job

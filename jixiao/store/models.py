@@ -1,6 +1,6 @@
 """ORM models of the store (SQLAlchemy 2.x). The schema itself is created by the Alembic
 migrations in ``jixiao/store/migrations`` (revisions ``0001_core``, ``0002_review``,
-``0003_reextract``), never by ``create_all``.
+``0003_reextract``, ``0004_lease``), never by ``create_all``.
 
 Tables: ``documents`` (one row per PDF content, unique by sha256), ``records`` (one row per
 project table of a document, unique by (document_id, ordinal), optimistic locking through
@@ -178,3 +178,22 @@ class Job(Base):
 
     def __repr__(self) -> str:
         return f"Job(id={self.id}, source={self.source!r}, state={self.state})"
+
+
+class BatchLease(Base):
+    """Who runs a batch now (revision ``0004_lease``): one row per batch being run.
+    ``process`` identifies the process beyond its pid (its start time), so a lease left by
+    a killed run on the same host is recognised as dead and taken over."""
+
+    __tablename__ = "batch_leases"
+
+    batch: Mapped[str] = mapped_column(String(512), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    process: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"BatchLease(batch={self.batch!r}, host={self.host!r}, pid={self.pid})"

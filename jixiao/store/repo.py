@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from jixiao.hashing import file_sha256
 from jixiao.output import golden_document
+from jixiao.sanitise import safe_text
 from jixiao.store.engine import StoreError
 from jixiao.store.models import Document, Job, RecordRow, ReviewStatus, utcnow
 from schemas.results import DocumentResult
@@ -77,9 +78,14 @@ def _result_json(result: DocumentResult) -> dict[str, Any]:
     """The full result as JSON, without the ``parsed`` quantities (computed again from the
     printed text when the result is loaded): a third smaller, three times faster."""
     try:
-        return result.model_dump(mode="json", exclude_computed_fields=True)
+        data = result.model_dump(mode="json", exclude_computed_fields=True)
     except TypeError:  # pydantic < 2.12
-        return result.model_dump(mode="json")
+        data = result.model_dump(mode="json")
+    # The text read from the PDF is valid at ingest; paths and messages may not be (a file
+    # name that is not UTF-8): lone surrogates and NUL are refused by UTF-8 and PostgreSQL.
+    data["path"] = safe_text(str(data.get("path", "")))
+    data["errors"] = [safe_text(str(e)) for e in data.get("errors") or []]
+    return data
 
 
 def _document_fields(
@@ -87,10 +93,10 @@ def _document_fields(
 ) -> dict[str, Any]:
     first = records[0] if records else {}
     return {
-        "path": path,
+        "path": safe_text(path),
         "status": result.status.value,
         "page_count": result.page_count,
-        "errors": list(result.errors),
+        "errors": [safe_text(e) for e in result.errors],
         "mode": result.mode,
         "rule_set": result.rule_set,
         "extractor_version": result.extractor_version,

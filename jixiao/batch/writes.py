@@ -1,0 +1,127 @@
+"""What the batch process writes for each source: a document with its job state in one
+transaction, duplicates pointing at a document, failures. Every source gets its final
+state, one log line and one progress step; nothing here raises for one document (a result
+that cannot be saved makes that document ``failed``, with the reason)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from jixiao.batch.report import BatchLog, BatchObserver, BatchReport, DocLine
+from jixiao.sanitise import safe_text
+from jixiao.store import (
+    Document,
+    JobState,
+    Store,
+    finish_job,
+    save_result_report,
+)
+from schemas.results import DocumentResult, DocumentStatus
+
+STATE_OF_STATUS = {
+    DocumentStatus.OK: JobState.DONE,
+    DocumentStatus.PARTIAL: JobState.DONE,
+    DocumentStatus.FAILED: JobState.FAILED,
+    DocumentStatus.SKIPPED: JobState.SKIPPED,
+}
+
+
+@dataclass
+class Job:
+    id: int
+    source: str
+    sha256: str | None
+
+
+def one_line(text: str) -> str:
+    return safe_text(" ".join(text.split()))
+
+
+@dataclass
+class Writer:
+    store: Store
+    report: BatchReport
+    log: BatchLog
+    obs: BatchObserver
+
+    def line(self, d: DocLine) -> None:
+        self.log.line(d)
+        self.obs.document(d)
+
+    def written(self, job: Job, result: DocumentResult, follow: list[Job]) -> None:
+        """The document, its job's final state and its duplicates, in one transaction. A
+        failed document's other sources are failed too (never ``duplicate`` of it)."""
+        state = STATE_OF_STATUS[result.status]
+        error = one_line("; ".join(result.errors)) or None
+        failed = state is JobState.FAILED
+        try:
+            with self.store.session() as s:
+                saved = save_result_report(
+                    s, result, sha256=result.sha256 or job.sha256, path=job.source
+                )
+                doc_id = saved.document_id
+                finish_job(s, job.id, state, document_id=doc_id, error=error)
+                for f in follow:
+                    if failed:
+                        why = f"same content as {job.source}: {error}"
+                        finish_job(s, f.id, JobState.FAILED, document_id=doc_id, error=why)
+                    else:
+                        finish_job(s, f.id, JobState.DUPLICATE, document_id=doc_id)
+        except Exception as e:  # this document fails; the batch goes on
+            self.failed(
+                job, follow, one_line(f"result could not be saved ({type(e).__name__}: {e})")
+            )
+            return
+        self.report.processed += 1
+        self.report.reviewed_kept += saved.n_reviewed_kept
+        self.report.pages += result.page_count
+        detail = "; ".join(d for d in (error, saved.describe()) if d) or None
+        if failed:
+            self.report.failed += 1
+        self.line(
+            DocLine(
+                job.source,
+                state.value,
+                result.status.value,
+                result.page_count,
+                len(result.records),
+                result.seconds,
+                detail,
+                doc_id,
+            )
+        )
+        for f in follow:
+            if failed:
+                self.report.failed += 1
+                why = f"same content as {job.source}: {error}"
+                self.line(DocLine(f.source, "failed", "failed", detail=why, document_id=doc_id))
+            else:
+                self.dup_line(f, doc_id, job.source)
+
+    def duplicates(self, jobs: list[Job], doc_id: int) -> None:
+        with self.store.session() as s:
+            first = s.scalar(select(Document.path).where(Document.id == doc_id)) or "?"
+            for j in jobs:
+                finish_job(s, j.id, JobState.DUPLICATE, document_id=doc_id)
+        for j in jobs:
+            self.dup_line(j, doc_id, first)
+
+    def dup_line(self, job: Job, doc_id: int, of: str) -> None:
+        self.report.duplicates += 1
+        self.line(
+            DocLine(job.source, "duplicate", detail=f"same content as {of}", document_id=doc_id)
+        )
+
+    def failed(self, job: Job, follow: list[Job], error: str) -> None:
+        """Failed without a document (the source could not be read, the worker died, the
+        result could not be saved): the next run tries it again while its file is there."""
+        error = one_line(error)
+        with self.store.session() as s:
+            finish_job(s, job.id, JobState.FAILED, error=error)
+            for f in follow:
+                finish_job(s, f.id, JobState.FAILED, error=f"same content as {job.source}: {error}")
+        for j in (job, *follow):
+            self.report.failed += 1
+            self.line(DocLine(j.source, "failed", "failed", detail=error))
