@@ -20,7 +20,9 @@ HIGHLIGHT = (255, 0, 170)  # magenta: absent from printed forms, easy to find in
 FINDING = (255, 140, 0)  # orange: cells a finding cites
 
 
-def scale_box(bbox: Sequence[float], dpi: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
+def scale_box(
+    bbox: Sequence[float], dpi: float, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
     """A box in PDF points → pixel box on a page rendered at ``dpi``, clipped to the image."""
     k = dpi / 72.0
     x0, y0, x1, y1 = (float(v) * k for v in bbox)
@@ -40,7 +42,7 @@ def scale_box(bbox: Sequence[float], dpi: int, size: tuple[int, int]) -> tuple[i
 def draw_boxes(
     png: bytes,
     boxes: Iterable[Sequence[float]],
-    dpi: int,
+    dpi: float,
     color: tuple[int, int, int] = HIGHLIGHT,
     width: int | None = None,
     alpha: int = 70,
@@ -78,16 +80,16 @@ def page_image(
 
     Raises ``jixiao.errors.InputError`` when the PDF is missing or unreadable.
     """
-    from extractor.ingest.pdf import render_png
+    from extractor.ingest.pdf import render_page
     from jixiao.errors import InputError
 
     settings = settings or Settings()
     dpi = dpi or settings.render_dpi
     if not pdf.is_file():
         raise InputError(f"source PDF not found at {pdf}")
-    png = render_png(pdf, page, dpi=dpi, settings=settings)
+    png, used = render_page(pdf, page, dpi=dpi, settings=settings)
     boxes = list(boxes)
-    return draw_boxes(png, boxes, dpi, color=color) if boxes else png
+    return draw_boxes(png, boxes, used, color=color) if boxes else png
 
 
 def count_color(png: bytes, color: tuple[int, int, int] = HIGHLIGHT, tol: int = 12) -> int:
@@ -102,7 +104,7 @@ def count_color(png: bytes, color: tuple[int, int, int] = HIGHLIGHT, tol: int = 
 def view_image(
     png: bytes,
     boxes: Sequence[Sequence[float]],
-    dpi: int,
+    dpi: float,
     max_ratio: float = 0.9,
     quality: int = 85,
 ) -> bytes:

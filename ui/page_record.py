@@ -326,12 +326,13 @@ def _section_picker(view: service.RecordView) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _page_png(pdf: str, page: int, boxes: tuple[tuple[float, ...], ...], dpi: int) -> bytes:
-    from extractor.ingest.pdf import render_png
+    from extractor.ingest.pdf import render_page
     from ui.images import view_image
 
     if not Path(pdf).is_file():
         raise InputError("source PDF not found")
-    return view_image(render_png(Path(pdf), page, dpi=dpi), boxes, dpi)
+    png, used = render_page(Path(pdf), page, dpi=dpi)  # a huge page comes back smaller
+    return view_image(png, boxes, used)
 
 
 def _image(view: service.RecordView, selected: FieldRow | None, ctx: Ctx) -> None:

@@ -433,11 +433,13 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
         doc.close()
 
 
-def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
-    """One page (1-based) as PNG bytes, for the review screen and vision models. A page
-    that would pass ``JIXIAO_MAX_RENDER_MEGAPIXELS`` at ``dpi`` is rendered at the
-    resolution that fits (the image's width over the page's width in points gives the
-    scale); one over ``JIXIAO_MAX_PAGE_PT`` / the image limits is refused (``InputError``)."""
+def render_page(
+    path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None
+) -> tuple[bytes, float]:
+    """One page (1-based) as PNG bytes and the resolution it was rendered at. A page that
+    would pass ``JIXIAO_MAX_RENDER_MEGAPIXELS`` at ``dpi`` is rendered at the resolution
+    that fits (boxes in points scale by the returned dpi, not the one asked for); one over
+    ``JIXIAO_MAX_PAGE_PT`` / the image limits is refused (``InputError``)."""
     settings = settings or Settings()
     doc = open_pdf(path, settings)
     try:
@@ -445,8 +447,15 @@ def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | No
         refused = page_over_limits(page, settings)
         if refused:
             raise TooLargeError(f"{path}: page {page_no}: {refused}")
-        zoom = render_dpi(page, dpi, settings.max_render_megapixels) / 72
+        used = render_dpi(page, dpi, settings.max_render_megapixels)
+        zoom = used / 72
         pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
-        return pix.tobytes("png")
+        return pix.tobytes("png"), float(used)
     finally:
         doc.close()
+
+
+def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
+    """One page (1-based) as PNG bytes, for the review screen and vision models (see
+    ``render_page``)."""
+    return render_page(path, page_no, dpi, settings)[0]
