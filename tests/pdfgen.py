@@ -71,10 +71,15 @@ class Table:
     open_break: bool = True  # no ruling at the bottom/top of a page break
     split_label: str = "first"  # a merged cell cut by a break: first|last|clip|clip:N
     continued: str | None = None  # a line such as 续表 above each continuation
+    rules: str = "all"  # all: every cell ruled; none: no ruling; light: see light_after
+    light_after: set[int] = field(default_factory=set)  # "light": full-width rules under these
+    lead: tuple[str, ...] = ()  # narrative paragraphs printed just above the title
+    note: str | None = None  # a 注 line printed under the last row
     pages: list[int] = field(default_factory=list)  # 1-based pages it landed on (output)
+    start: tuple[int, float] = (0, 0.0)  # 1-based page and top of its first row (output)
 
 
-def wrap(text: str, width: float) -> list[str]:
+def wrap(text: str, width: float, size: float = SIZE) -> list[str]:
     """Lines of ``text`` as printed in a cell ``width`` wide (explicit newlines kept)."""
     if not text:
         return []
@@ -82,7 +87,7 @@ def wrap(text: str, width: float) -> list[str]:
     for para in text.split("\n"):
         line = ""
         for ch in para:
-            if line and pymupdf.get_text_length(line + ch, FONT, SIZE) > width:
+            if line and pymupdf.get_text_length(line + ch, FONT, size) > width:
                 out.append(line)
                 line = ch
             else:
@@ -146,15 +151,25 @@ class _Pages:
             shape.commit()
 
 
-def _place_table(pages: _Pages, t: Table) -> None:
-    heights = _heights(t)
+def _start(pages: _Pages, t: Table, heights: list[float]) -> int:
+    """The page the table's title goes on, after its lead paragraphs (if any)."""
+    new_page = t.new_page or not pages.lines
+    if t.lead:
+        flow(pages, t.lead, new_page=new_page)
+        new_page = False
     title_h = sum(size * 1.8 for _, size in t.title)
     fit = title_h + sum(heights[:3]) + 10
-    if t.new_page or not pages.lines or pages.y + fit > BOTTOM:
-        pno = pages.new()
-    else:
-        pno = len(pages.lines) - 1
-        pages.y += 24
+    if new_page or pages.y + fit > BOTTOM:
+        return pages.new()
+    pages.y += 12 if t.lead else 24
+    return len(pages.lines) - 1
+
+
+def _place_table(pages: _Pages, t: Table) -> None:
+    if t.rules not in ("all", "none", "light"):
+        raise ValueError(t.rules)
+    heights = _heights(t)
+    pno = _start(pages, t, heights)
     for text, size in t.title:
         if not text:
             continue
@@ -162,7 +177,24 @@ def _place_table(pages: _Pages, t: Table) -> None:
         pages.doc[pno].insert_textbox(rect, text, fontname=FONT, fontsize=size, align=CENTER)
         pages.y += size * 1.8
     pages.y += 4
-    placed: list[tuple[int, float, float]] = []
+    placed, repeated = _place_rows(pages, t, heights, pno)
+    _draw_cells(pages, t, placed, repeated)
+    if t.rules == "light":
+        _light_rules(pages, t, placed, repeated)
+    if t.note:
+        _note(pages, t.note)
+    t.pages = sorted({p + 1 for p, _, _ in placed})
+    t.start = (placed[0][0] + 1, placed[0][1])
+
+
+Placed = list[tuple[int, float, float]]  # each row: page index, top, bottom
+
+
+def _place_rows(
+    pages: _Pages, t: Table, heights: list[float], pno: int
+) -> tuple[Placed, dict[int, tuple[float, float]]]:
+    """Each row's page and y range; the y range of the repeated header on each page."""
+    placed: Placed = []
     repeated: dict[int, tuple[float, float]] = {}  # page → y range of a repeated header
     for i, h in enumerate(heights):
         if i > 0 and (i in t.breaks or pages.y + h > BOTTOM):
@@ -173,11 +205,19 @@ def _place_table(pages: _Pages, t: Table) -> None:
                 pages.y += 20
             if t.repeat is not None and t.repeat < i:
                 rh = heights[t.repeat]
-                _draw_row(pages, pno, t.rows[t.repeat], pages.y, pages.y + rh)
+                _draw_row(pages, pno, t.rows[t.repeat], pages.y, pages.y + rh, t.rules == "all")
                 repeated[pno] = (pages.y, pages.y + rh)
                 pages.y += rh
         placed.append((pno, pages.y, pages.y + h))
         pages.y += h
+    return placed, repeated
+
+
+def _draw_cells(
+    pages: _Pages, t: Table, placed: Placed, repeated: dict[int, tuple[float, float]]
+) -> None:
+    """Every cell's text (a merged cell's cut into its page fragments) and, with rules
+    "all", its borders."""
     n = len(placed)
     first_on_page = [i > 0 and placed[i][0] != placed[i - 1][0] for i in range(n)]
     last_on_page = [i < n - 1 and placed[i + 1][0] != placed[i][0] for i in range(n)]
@@ -200,23 +240,60 @@ def _place_table(pages: _Pages, t: Table) -> None:
                     top = True
                 bottom = not (t.open_break and last_on_page[b])
                 x0, x1 = LEFT + c.x0, LEFT + c.x1
-                pages.line(p, x0, y0, x0, y1)
-                pages.line(p, x1, y0, x1, y1)
-                if top:
-                    pages.line(p, x0, y0, x1, y0)
-                if bottom:
-                    pages.line(p, x0, y1, x1, y1)
+                if t.rules == "all":
+                    pages.line(p, x0, y0, x0, y1)
+                    pages.line(p, x1, y0, x1, y1)
+                    if top:
+                        pages.line(p, x0, y0, x1, y0)
+                    if bottom:
+                        pages.line(p, x0, y1, x1, y1)
                 pages.text(p, pymupdf.Rect(x0, y0, x1, y1), parts[k], c.align)
-    t.pages = sorted({p + 1 for p, _, _ in placed})
 
 
-def _draw_row(pages: _Pages, pno: int, row: Row, y0: float, y1: float) -> None:
-    """A repeated header row: its single-row cells, fully ruled."""
+def _light_rules(
+    pages: _Pages, t: Table, placed: Placed, repeated: dict[int, tuple[float, float]]
+) -> None:
+    """Full-width rules over the first row, under the last and under ``t.light_after``
+    (and under a repeated header row when its row is one of them), as Word exports print."""
+    x0 = LEFT + min(c.x0 for r in t.rows for c in r.cells)
+    x1 = LEFT + max(c.x1 for r in t.rows for c in r.cells)
+    marks = [(placed[0][0], placed[0][1]), (placed[-1][0], placed[-1][2])]
+    marks += [(placed[k][0], placed[k][2]) for k in t.light_after if k < len(placed)]
+    if t.repeat in t.light_after:
+        marks += [(p, y1) for p, (_, y1) in repeated.items()]
+    for p, y in marks:
+        pages.line(p, x0, y, x1, y)
+
+
+def _note(pages: _Pages, text: str) -> None:
+    """A 注 line (wrapped if long) under the table, left aligned at the table's edge."""
+    lines = wrap(text, W)
+    h = len(lines) * LINE_H + 4
+    if pages.y + 6 + h > BOTTOM:
+        pno = pages.new()
+    else:
+        pno = len(pages.lines) - 1
+        pages.y += 6
+    rect = pymupdf.Rect(LEFT, pages.y, LEFT + W, pages.y + h + 3)
+    pages.doc[pno].insert_textbox(
+        rect, "\n".join(lines), fontname=FONT, fontsize=SIZE, align=LEFT_ALIGN
+    )
+    pages.y += h
+
+
+def _draw_row(pages: _Pages, pno: int, row: Row, y0: float, y1: float, ruled: bool) -> None:
+    """A repeated header row: its single-row cells (fully ruled when ``ruled``)."""
     for c in row.cells:
         if c.rowspan == 1:
             x0, x1 = LEFT + c.x0, LEFT + c.x1
-            for seg in ((x0, y0, x0, y1), (x1, y0, x1, y1), (x0, y0, x1, y0), (x0, y1, x1, y1)):
-                pages.line(pno, *seg)
+            if ruled:
+                for seg in (
+                    (x0, y0, x0, y1),
+                    (x1, y0, x1, y1),
+                    (x0, y0, x1, y0),
+                    (x0, y1, x1, y1),
+                ):
+                    pages.line(pno, *seg)
             pages.text(pno, pymupdf.Rect(x0, y0, x1, y1), c.text, c.align)
 
 
@@ -248,13 +325,99 @@ def _split_text(text: str, width: float, room: list[int], how: str) -> list[str]
     return out
 
 
-def render(tables: list[Table], path: Path) -> Path:
-    """Draw the tables in order into a new PDF at ``path``; fills each ``Table.pages``."""
+# ---------------------------------------------------------------------------------------
+# Reports: a cover, narrative paragraphs, running headers and page-number footers
+
+
+NARR_SIZE = 10.5  # narrative text size
+NARR_PITCH = NARR_SIZE * 1.7  # narrative line pitch
+HEADER_Y, FOOTER_Y = 32.0, 822.0  # baselines of the running header and of the footer
+
+
+@dataclass
+class Report:
+    """A report the forms are the attachment of. Every page but the cover carries the
+    header line (left and right parts) and the footer (``{n}``: page, ``{m}``: pages)."""
+
+    header_left: str = "某某单位2023年度部门决算"
+    header_right: str = "附件：项目支出绩效自评结果"
+    footer: str = "第 {n} 页 共 {m} 页"
+    cover: tuple[tuple[str, float], ...] = ()  # (line, font size), centred on page 1
+    narrative: tuple[str, ...] = ()  # paragraphs on their own pages before the forms
+    header_rule: bool = False  # a thin rule under the running header
+
+
+def narrative_lines(paras: tuple[str, ...] | list[str]) -> list[str]:
+    """The lines the paragraphs are printed in (first line indented two em)."""
+    out: list[str] = []
+    for text in paras:
+        line, width = "", W - 2 * NARR_SIZE
+        for ch in text:
+            if line and pymupdf.get_text_length(line + ch, FONT, NARR_SIZE) > width:
+                out.append(line)
+                line, width = ch, W
+            else:
+                line += ch
+        out.append(line)
+    return out
+
+
+def flow(pages: _Pages, paras: tuple[str, ...] | list[str], *, new_page: bool) -> None:
+    """Print paragraphs from ``pages.y`` on (or a new page), onto new pages as they fill."""
+    if new_page or not pages.lines:
+        pages.new()
+    for text in paras:
+        for k, line in enumerate(narrative_lines([text])):
+            if pages.y + NARR_PITCH > BOTTOM:
+                pages.new()
+            x = LEFT + (2 * NARR_SIZE if k == 0 else 0.0)
+            page = pages.doc[len(pages.lines) - 1]
+            page.insert_text((x, pages.y + NARR_SIZE), line, fontname=FONT, fontsize=NARR_SIZE)
+            pages.y += NARR_PITCH
+
+
+def _cover(pages: _Pages, lines: tuple[tuple[str, float], ...]) -> None:
+    pno = pages.new()
+    y = 260.0
+    for text, size in lines:
+        rect = pymupdf.Rect(LEFT, y, LEFT + W, y + size * 2)
+        pages.doc[pno].insert_textbox(rect, text, fontname=FONT, fontsize=size, align=CENTER)
+        y += size * 2.5
+
+
+def _furniture(doc: pymupdf.Document, report: Report, first: int) -> None:
+    """The running header and the page-number footer on pages ``first`` on (0-based)."""
+    m = doc.page_count
+    for i in range(first, m):
+        page = doc[i]
+        page.insert_text((LEFT, HEADER_Y), report.header_left, fontname=FONT, fontsize=SIZE)
+        right = LEFT + W - pymupdf.get_text_length(report.header_right, FONT, SIZE)
+        page.insert_text((right, HEADER_Y), report.header_right, fontname=FONT, fontsize=SIZE)
+        footer = report.footer.format(n=i + 1, m=m)
+        x = LEFT + (W - pymupdf.get_text_length(footer, FONT, SIZE)) / 2
+        page.insert_text((x, FOOTER_Y), footer, fontname=FONT, fontsize=SIZE)
+        if report.header_rule:
+            shape = page.new_shape()
+            shape.draw_line((LEFT, HEADER_Y + 5), (LEFT + W, HEADER_Y + 5))
+            shape.finish(color=(0, 0, 0), width=0.5)
+            shape.commit()
+
+
+def render(tables: list[Table], path: Path, report: Report | None = None) -> Path:
+    """Draw the tables in order into a new PDF at ``path``; fills each ``Table.pages``.
+    With ``report``: its cover and narrative pages first, its header and footer on every
+    page after the cover."""
     doc = pymupdf.open()
     pages = _Pages(doc)
+    if report is not None and report.cover:
+        _cover(pages, report.cover)
+    if report is not None and report.narrative:
+        flow(pages, report.narrative, new_page=True)
     for t in tables:
         _place_table(pages, t)
     pages.finish()
+    if report is not None:
+        _furniture(doc, report, first=1 if report.cover else 0)
     doc.save(path)
     doc.close()
     return path
@@ -354,6 +517,11 @@ class Style:
     fund_rows: tuple[str, ...] = FUND_ROWS  # self-evaluation funds rows, in printed order
     fund_row_labels: dict[str, str] = field(default_factory=dict)
     unit_line: bool = False  # money unit in a 单位：万元 line above the table, not the label
+    # all: every cell ruled; none: whitespace alone; light: full-width rules over the first
+    # row, under the indicator headings, above 总分 and under the last row.
+    rules: str = "all"
+    lead: tuple[str, ...] = ()  # narrative paragraphs just above the title (table mid-page)
+    note: str | None = None  # a 注 line under the table
 
 
 def _kv(pairs: list[tuple[str, str | None]], edges: list[float]) -> Row:
@@ -417,6 +585,7 @@ def _finish(rows: list[Row], places: dict[str, int], style: Style, title: Any) -
     breaks = set()
     for b in style.break_before:
         breaks.add(header_at + 1 + b if isinstance(b, int) else places[b])
+    light = {header_at} | ({places["total"] - 1} if "total" in places else set())
     return Table(
         rows=rows,
         title=title,
@@ -426,6 +595,10 @@ def _finish(rows: list[Row], places: dict[str, int], style: Style, title: Any) -
         open_break=style.open_break,
         split_label=style.split_label,
         continued=style.continued,
+        rules=style.rules,
+        light_after=light,
+        lead=style.lead,
+        note=style.note,
     )
 
 
@@ -564,7 +737,7 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
         }
         out["goal_expected"] = form.goal_expected
         out["goal_actual"] = form.goal_actual
-        fields = SELF_IND_FIELDS
+        fields: tuple[str, ...] = SELF_IND_FIELDS
         out["total_weight"] = n(form.total_weight)
         out["total_score"] = n(form.total_score)
         out["grade"] = n(form.grade)
@@ -583,13 +756,44 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
     return out
 
 
-def build(forms: list[tuple[SelfEval | TargetDecl, Style | None]], path: Path) -> list[dict]:
-    """Render ``forms`` into one PDF; the expected records, each with its ``pages``."""
+def build(
+    forms: list[tuple[SelfEval | TargetDecl, Style | None]],
+    path: Path,
+    report: Report | None = None,
+) -> list[dict]:
+    """Render ``forms`` into one PDF (inside ``report`` when given); the expected records,
+    each with its ``pages``."""
     tables = [form_table(f, s) for f, s in forms]
-    render(tables, path)
+    render(tables, path, report)
     out = []
     for (f, s), t in zip(forms, tables, strict=True):
         rec = expected(f, s)
         rec["pages"] = t.pages
         out.append(rec)
     return out
+
+
+def _amount(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%") or 0)
+
+
+def summary(forms: list[SelfEval]) -> tuple[str, ...]:
+    """Narrative paragraphs of a self-evaluation report whose numbers are aggregates of
+    ``forms`` (project count, budget sums, score range, indicator count), as such reports
+    print them: none of them is a value of any one table (unless there is one form)."""
+    n = len(forms)
+    unit = forms[0].money_unit
+    budget = sum(_amount(f.funds["total"][1]) for f in forms)
+    spent = sum(_amount(f.funds["total"][2]) for f in forms)
+    scores = [_amount(f.total_score or "0") for f in forms]
+    inds = sum(1 for f in forms for i in f.indicators if _is_indicator(i, SELF_IND_FIELDS))
+    return (
+        "一、基本情况",
+        f"根据预算绩效管理的有关要求，本单位对{forms[0].year}年度部门预算安排的项目支出开展了"
+        f"绩效自评。本次纳入自评范围的项目共{n}个，全年预算合计{budget:,.2f}{unit}，全年执行数"
+        f"合计{spent:,.2f}{unit}，整体预算执行率为{100 * spent / budget:.2f}%。",
+        "二、总体结论",
+        f"从自评结果看，{n}个项目总体完成了年度绩效目标，自评得分在{min(scores):g}分至"
+        f"{max(scores):g}分之间，共设置三级绩效指标{inds}个。对实际完成值与年度指标值存在"
+        "偏差的指标，项目单位分析了偏差原因，并提出了相应的改进措施。",
+    )
