@@ -1,25 +1,28 @@
 """Forms printed without a full ruling grid, and forms inside reports (issue 9).
 
-Synthetic PDFs drawn by ``tests/pdfgen``: the same forms as ``test_synthetic_layouts``
-prints ruled, here printed with no rules at all (whitespace alone separates the columns)
-and rule-light (full-width rules over the first row, under the indicator headings, above
-总分 and under the last row), and inside a report (cover page, narrative pages whose numbers
-are aggregates, a running header and a "第 N 页 共 M 页" footer on every page, 注 notes,
-narrative just above a form so that it starts mid-page). Each is run through
-``extract_document`` and must give exactly what was drawn; the report's furniture,
-narrative and notes must be in no table cell and no record value.
+Synthetic PDFs drawn by ``tests/pdfgen``: consistent forms (``tests/synthetic_forms``)
+printed with no rules at all (whitespace alone separates the columns) and rule-light
+(full-width rules over the first row, under the indicator headings, above 总分 and under
+the last row), varying column order, the left 绩效指标 column, merged labels spanning 1 to
+7 rows, wrapped names/targets/reasons and page breaks inside the indicator block with and
+without a repeated header; and reports (cover page, narrative pages whose numbers are
+aggregates, a running header and a "第 N 页 共 M 页" footer on every page, 注 notes,
+narrative just above a form so that it starts mid-page, a form cut by a page break across
+a footer) ruled, rule-light and rule-less. Each PDF goes through ``extract_document`` and
+must give exactly what was drawn, with no error finding (the forms satisfy R1–R8) and no
+ungrounded or unmapped value; the report's header, footer, page numbers, narrative and
+notes must be in no table cell and no record value.
 
-The forms are arithmetically consistent (R1–R8 of RULES.md hold), so an error finding
-means the extraction changed a value. Numbers fit their columns (the generator's font
-prints ASCII one em wide, which would wrap "15.00" in a 分值 column no real form wraps);
-texts wrap: long indicator names, targets, deviation reasons and goals.
+Numbers fit their columns (the generator's font prints ASCII one em wide, which would
+wrap "15.00" in a 分值 column no real form wraps); texts wrap. ``XFAIL`` lists the cases
+the extractor cannot read yet, each with its symptom (strict: a fix turns them XPASS).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,23 +116,34 @@ _LABEL_ON_TALL = (
     "the label, its 得分 and 偏差原因 form a row of their own) and the rows above lose "
     "level1/level2 (\"indicators.0.level1: got None, drew '产出指标'\")"
 )
-# Cases the extractor cannot read yet: test id ("case-rules") → the exact symptom.
+_FLOW_CUT = (
+    "a target declaration that starts mid-page after a narrative paragraph (itself after "
+    "another form) and is cut by the page end after 4 rows of its 5-row 数量指标 group (the "
+    "label centred on the boundary of those 4 rows): its first two indicators lose level1/"
+    'level2 ("indicators.0.level1: got None, drew \'产出指标\'"; "indicators.1.level2: '
+    "got '指标2：投诉办结率', drew '数量指标'\")"
+)
+_NONE_LIGHT = ("none", "light")
+# Cases the extractor cannot read yet: "test:case-rules" → the exact symptom.
 XFAIL: dict[str, str] = {
-    **{f"label_2_rows_one_line-{r}": _BOUNDARY + " (\"indicators.1.level1: got '满意度指标', "
-       "drew '产出指标'\")" for r in ("none", "light")},
-    **{f"label_2_rows_wrapped_reason-{r}": _TALL for r in ("none", "light")},
-    **{f"target_decl_left_column-{r}": _LEFT for r in ("none", "light")},
-    **{f"break_label_on_continuation-{r}": _CONTINUATION for r in ("none", "light")},
-    **{f"spans_1_to_7_label_above_tall_row-{r}": _LABEL_ON_TALL for r in ("none", "light")},
+    **{f"form:label_2_rows_one_line-{r}": _BOUNDARY + " (\"indicators.1.level1: got '满意度指标', "
+       "drew '产出指标'\")" for r in _NONE_LIGHT},
+    **{f"form:label_2_rows_wrapped_reason-{r}": _TALL for r in _NONE_LIGHT},
+    **{f"form:target_decl_left_column-{r}": _LEFT for r in _NONE_LIGHT},
+    **{f"form:break_label_on_continuation-{r}": _CONTINUATION for r in _NONE_LIGHT},
+    **{f"form:spans_1_to_7_label_above_tall_row-{r}": _LABEL_ON_TALL for r in _NONE_LIGHT},
+    **{f"{t}:flowing-{r}": _FLOW_CUT for t in ("exact", "cut") for r in _NONE_LIGHT},
 }  # fmt: skip
 
 
-def _params(cases: list[str], rules: tuple[str, ...]) -> list[Any]:
+def _params(test: str, cases: list[str], rules: tuple[str, ...]) -> list[Any]:
+    """(case, rules) parameters, each marked strict xfail where XFAIL names it."""
     out = []
     for cid in cases:
         for r in rules:
             pid = f"{cid}-{r}"
-            marks = [pytest.mark.xfail(strict=True, reason=XFAIL[pid])] if pid in XFAIL else []
+            reason = XFAIL.get(f"{test}:{pid}")
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             out.append(pytest.param(cid, r, id=pid, marks=marks))
     return out
 
@@ -151,7 +165,7 @@ def assert_clean(got: Extracted, want: list[dict[str, Any]]) -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(list(FORM_CASES), ("none", "light")))
+@pytest.mark.parametrize(("cid", "rules"), _params("form", list(FORM_CASES), _NONE_LIGHT))
 def test_rule_less_form_extracts_exactly(cid: str, rules: str, tmp_path: Path) -> None:
     drawn = draw(_with_rules(FORM_CASES[cid](), rules), tmp_path / "form.pdf")
     assert_clean(extract(drawn.pdf), drawn.want)
@@ -171,12 +185,38 @@ LEAD = (
 PAGE_NO = re.compile(r"第\s*\d+\s*页|共\s*\d+\s*页")
 
 
-def report_forms(rules: str) -> Forms:
-    return [
-        (self_eval(31, ODD), Style(rules=rules, note=NOTE)),
-        (self_eval(32, SPANS[:3]), Style(rules=rules, lead=LEAD)),
-        (self_eval(33, SPANS), Style(rules=rules, break_before=(3,))),
-    ]
+@dataclass
+class Scenario:
+    forms: Callable[[str], Forms]  # the forms of the report, given the rules
+    mid_page: int  # the form that starts mid-page after narrative
+    cut: int  # a form cut by a page break inside its indicator block
+
+
+SCENARIOS = {
+    # Cover, narrative pages; form 0 with a 注 note; form 1 after narrative on a new page;
+    # form 2 cut by a forced break after 3 rows of a 7-row group (label on page 1).
+    "report": Scenario(
+        lambda rules: [
+            (self_eval(31, ODD), Style(rules=rules, note=NOTE)),
+            (self_eval(32, SPANS[:3]), Style(rules=rules, lead=LEAD)),
+            (self_eval(33, SPANS), Style(rules=rules, break_before=(3,))),
+        ],
+        mid_page=1,
+        cut=2,
+    ),
+    # Forms flowing one after the other: form 1 after form 0's note and a paragraph on the
+    # same page, running onto the next; form 2 after a paragraph below form 1, cut by the
+    # page end.
+    "flowing": Scenario(
+        lambda rules: [
+            (self_eval(41, ODD[1:]), Style(rules=rules, note=NOTE)),
+            (self_eval(42, ODD), Style(rules=rules, lead=LEAD[1:2], new_page=False)),
+            (target_decl(43, ODD), Style(rules=rules, lead=LEAD[2:], new_page=False)),
+        ],
+        mid_page=1,
+        cut=2,
+    ),
+}
 
 
 def report(rules: str, forms: Forms) -> Report:
@@ -191,21 +231,21 @@ def report(rules: str, forms: Forms) -> Report:
 
 
 RULES = ("all", "light", "none")
-Got = Callable[[str], tuple[Drawn, Extracted]]
+Got = Callable[[str, str], tuple[Drawn, Extracted]]
 
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Got:
-    """Each rules variant of the report, drawn and extracted once for the tests below."""
-    cache: dict[str, tuple[Drawn, Extracted]] = {}
+    """Each report scenario in each rules variant, drawn and extracted once."""
+    cache: dict[tuple[str, str], tuple[Drawn, Extracted]] = {}
 
-    def get(rules: str) -> tuple[Drawn, Extracted]:
-        if rules not in cache:
-            forms = report_forms(rules)
-            pdf = tmp_path_factory.mktemp(f"report-{rules}") / "report.pdf"
+    def get(name: str, rules: str) -> tuple[Drawn, Extracted]:
+        if (name, rules) not in cache:
+            forms = SCENARIOS[name].forms(rules)
+            pdf = tmp_path_factory.mktemp(f"{name}-{rules}") / "report.pdf"
             drawn = draw(forms, pdf, report(rules, forms))
-            cache[rules] = (drawn, extract(drawn.pdf))
-        return cache[rules]
+            cache[name, rules] = (drawn, extract(drawn.pdf))
+        return cache[name, rules]
 
     return get
 
@@ -239,15 +279,22 @@ def _not_printed_in(texts: list[str], lines: list[str], what: str, drawn: Drawn)
     return out
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_forms"], RULES))
+def _found_whole(got: Extracted, want: dict[str, Any]) -> None:
+    found = [r for r in got.records if r.get("project_name") == want["project_name"]]
+    assert len(found) == 1, f"{len(found)} records of {want['project_name']}"
+    problems = record_problems(found, [want])
+    assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize(("cid", "rules"), _params("exact", list(SCENARIOS), RULES))
 def test_report_forms_extract_exactly(cid: str, rules: str, reports: Got) -> None:
-    drawn, got = reports(rules)
+    drawn, got = reports(cid, rules)
     assert_clean(got, drawn.want)
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_furniture"], RULES))
+@pytest.mark.parametrize(("cid", "rules"), _params("furniture", list(SCENARIOS), RULES))
 def test_running_header_footer_in_no_cell_or_value(cid: str, rules: str, reports: Got) -> None:
-    drawn, got = reports(rules)
+    drawn, got = reports(cid, rules)
     assert drawn.report is not None
     heads = [drawn.report.header_left, drawn.report.header_right]
     texts = list(got.cells.values()) + got.values
@@ -256,9 +303,9 @@ def test_running_header_footer_in_no_cell_or_value(cid: str, rules: str, reports
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_narrative"], RULES))
+@pytest.mark.parametrize(("cid", "rules"), _params("narrative", list(SCENARIOS), RULES))
 def test_narrative_in_no_cell_or_value(cid: str, rules: str, reports: Got) -> None:
-    drawn, got = reports(rules)
+    drawn, got = reports(cid, rules)
     assert drawn.report is not None
     lines = narrative_lines(drawn.report.narrative) + narrative_lines(LEAD)
     lines += [text for text, _ in drawn.report.cover]
@@ -267,34 +314,29 @@ def test_narrative_in_no_cell_or_value(cid: str, rules: str, reports: Got) -> No
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_note"], RULES))
+@pytest.mark.parametrize(("cid", "rules"), _params("note", list(SCENARIOS), RULES))
 def test_note_is_no_table_row(cid: str, rules: str, reports: Got) -> None:
-    _, got = reports(rules)
+    _, got = reports(cid, rules)
     texts = list(got.cells.values()) + got.values
     bad = [t for t in texts if "注：" in t or _squash(NOTE)[2:12] in _squash(t)]
     assert not bad, bad
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_mid_page"], RULES))
+@pytest.mark.parametrize(("cid", "rules"), _params("mid", list(SCENARIOS), RULES))
 def test_table_mid_page_after_narrative_found_whole(cid: str, rules: str, reports: Got) -> None:
-    drawn, got = reports(rules)
-    page, top = drawn.starts[1]
-    assert top > 200 and drawn.want[1]["pages"][0] == page  # the generator's side
-    found = [r for r in got.records if r.get("project_name") == drawn.want[1]["project_name"]]
-    assert len(found) == 1, f"{len(found)} records of the mid-page form"
-    problems = record_problems(found, drawn.want[1:2])
-    assert not problems, "\n".join(problems[:20])
+    drawn, got = reports(cid, rules)
+    k = SCENARIOS[cid].mid_page
+    page, top = drawn.starts[k]
+    assert top > 200 and drawn.want[k]["pages"][0] == page  # the generator's side
+    _found_whole(got, drawn.want[k])
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params(["report_break"], RULES))
+@pytest.mark.parametrize(("cid", "rules"), _params("cut", list(SCENARIOS), RULES))
 def test_break_across_footer_stitched(cid: str, rules: str, reports: Got) -> None:
-    drawn, got = reports(rules)
-    want = drawn.want[2]
+    drawn, got = reports(cid, rules)
+    want = drawn.want[SCENARIOS[cid].cut]
     assert len(want["pages"]) == 2  # the generator's side: the indicator block is cut
-    found = [r for r in got.records if r.get("project_name") == want["project_name"]]
-    assert len(found) == 1, f"{len(found)} records of the form cut by a page break"
-    problems = record_problems(found, [want])
-    assert not problems, "\n".join(problems[:20])
+    _found_whole(got, want)
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,7 +391,7 @@ def test_generator_labels_centred_in_span(tmp_path: Path) -> None:
 def test_generator_report_pages(reports: Got) -> None:
     """Cover without furniture; every later page has the header line at the top and its
     own 第 N 页 共 M 页 footer at the bottom; narrative on page 2; the note under form 1."""
-    drawn, _ = reports("none")
+    drawn, _ = reports("report", "none")
     assert drawn.report is not None
     doc = pymupdf.open(drawn.pdf)
     m = doc.page_count
