@@ -363,6 +363,8 @@ def flow(pages: _Pages, paras: tuple[str, ...] | list[str], *, new_page: bool) -
     """Print paragraphs from ``pages.y`` on (or a new page), onto new pages as they fill."""
     if new_page or not pages.lines:
         pages.new()
+    else:
+        pages.y += 6  # below what is printed above (a table, its note)
     for text in paras:
         for k, line in enumerate(narrative_lines([text])):
             if pages.y + NARR_PITCH > BOTTOM:

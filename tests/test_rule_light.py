@@ -124,6 +124,7 @@ _FLOW_CUT = (
     "got '指标2：投诉办结率', drew '数量指标'\")"
 )
 _NONE_LIGHT = ("none", "light")
+RULES = ("all", "light", "none")
 # Cases the extractor cannot read yet: "test:case-rules" → the exact symptom.
 XFAIL: dict[str, str] = {
     **{f"form:label_2_rows_one_line-{r}": _BOUNDARY + " (\"indicators.1.level1: got '满意度指标', "
@@ -165,8 +166,10 @@ def assert_clean(got: Extracted, want: list[dict[str, Any]]) -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize(("cid", "rules"), _params("form", list(FORM_CASES), _NONE_LIGHT))
-def test_rule_less_form_extracts_exactly(cid: str, rules: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cid", "rules"), _params("form", list(FORM_CASES), RULES))
+def test_form_extracts_exactly(cid: str, rules: str, tmp_path: Path) -> None:
+    """Each form rule-less and rule-light, and fully ruled as the control (the form itself
+    reads right when its grid is drawn)."""
     drawn = draw(_with_rules(FORM_CASES[cid](), rules), tmp_path / "form.pdf")
     assert_clean(extract(drawn.pdf), drawn.want)
 
@@ -230,7 +233,6 @@ def report(rules: str, forms: Forms) -> Report:
     )
 
 
-RULES = ("all", "light", "none")
 Got = Callable[[str, str], tuple[Drawn, Extracted]]
 
 
