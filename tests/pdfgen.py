@@ -1,23 +1,12 @@
-"""Synthetic ruled forms for layout tests, drawn with PyMuPDF like real form exports.
+"""Synthetic forms for layout tests, drawn with PyMuPDF like real form exports.
 
-Two layers:
-
-- ``Table``/``Row``/``Cell`` and ``render``: ruled tables with merged cells (a cell covers
-  an x range of its own and ``rowspan`` rows), title lines above each table, several tables
-  per page or each on a new page, page breaks (forced before a row or on overflow) that
-  split merged cells, an optional repeated header row on the continuation page, and
-  rulings left open at the break (no bottom border before it, no top border after it) the
-  way Excel/WPS exports print them.
-- ``SelfEval``/``TargetDecl`` with ``Style`` and ``form_table``: a whole 绩效自评表 or
-  绩效目标申报表 from a plain description, with the column order, header spellings, extra
-  left column, 项目负责人 row and page-break options varied; ``expected`` gives the
-  ``shared/golden/FORMAT.md`` dict a correct extractor must produce for it.
-
-Text is placed with ``insert_textbox`` in the built-in CJK font ``china-s`` (every
-character, ASCII included, one em wide), wrapped here character by character: ingestion
-joins a cell's lines with no separator, so a wrapped value reads back unchanged as long as
-it has no spaces. Rulings are one path each, as exports draw them (one path for a whole
-page would make PyMuPDF's table finder box every table on it together).
+``SelfEval``/``TargetDecl`` with ``Style`` and ``form_table``: a whole 绩效自评表 or
+绩效目标申报表 from a plain description, with the column order, header spellings, extra left
+column, 项目负责人 row, page-break options, rulings (all, none, light), narrative just above
+the form and a 注 note under it varied; ``expected`` gives the ``shared/golden/FORMAT.md``
+dict a correct extractor must produce for it; ``build`` draws forms into one PDF, inside a
+``Report`` when given; ``summary`` writes a report's narrative from the forms' aggregates.
+The tables, reports and fonts are drawn by ``tests/pdfdraw`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -27,237 +16,47 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-import pymupdf
-
 from schemas.fields import FUND_COLUMNS, FUND_ROWS, TARGET_FUND_KEYS
+from tests.pdfdraw import (
+    CENTER,
+    FONT,
+    FOOTER_Y,
+    HEADER_Y,
+    LEFT,
+    LEFT_ALIGN,
+    LINE_H,
+    SIZE,
+    Cell,
+    Report,
+    Row,
+    Table,
+    W,
+    flow,
+    narrative_lines,
+    render,
+    wrap,
+)
 
-FONT = "china-s"
-SIZE = 9.0
-_FONT = pymupdf.Font(FONT)
-LINE_H = SIZE * (_FONT.ascender - _FONT.descender)  # insert_textbox line pitch
-PAD = 2.5
-PAGE_W, PAGE_H = 595.0, 842.0  # A4 portrait
-LEFT, TOP, BOTTOM = 40.0, 50.0, 800.0
-W = PAGE_W - 2 * LEFT  # table width
-CENTER, LEFT_ALIGN = pymupdf.TEXT_ALIGN_CENTER, pymupdf.TEXT_ALIGN_LEFT
-
-
-# ---------------------------------------------------------------------------------------
-# Tables
-
-
-@dataclass
-class Cell:
-    text: str
-    x0: float  # from the table's left edge, in points
-    x1: float
-    rowspan: int = 1
-    align: int = CENTER
-
-
-@dataclass
-class Row:
-    cells: list[Cell]
-    min_height: float = 18.0
-
-
-@dataclass
-class Table:
-    rows: list[Row]
-    title: list[tuple[str, float]] = field(default_factory=list)  # (text, font size)
-    new_page: bool = True  # start on a fresh page (else below the previous table)
-    breaks: set[int] = field(default_factory=set)  # page break before these row indices
-    repeat: int | None = None  # row index repeated at the top of continuation pages
-    open_break: bool = True  # no ruling at the bottom/top of a page break
-    split_label: str = "first"  # a merged cell cut by a break: first|last|clip|clip:N
-    continued: str | None = None  # a line such as 续表 above each continuation
-    pages: list[int] = field(default_factory=list)  # 1-based pages it landed on (output)
-
-
-def wrap(text: str, width: float) -> list[str]:
-    """Lines of ``text`` as printed in a cell ``width`` wide (explicit newlines kept)."""
-    if not text:
-        return []
-    out: list[str] = []
-    for para in text.split("\n"):
-        line = ""
-        for ch in para:
-            if line and pymupdf.get_text_length(line + ch, FONT, SIZE) > width:
-                out.append(line)
-                line = ch
-            else:
-                line += ch
-        out.append(line)
-    return out
-
-
-def _need(c: Cell) -> float:
-    n = len(wrap(c.text, c.x1 - c.x0 - 2 * PAD))
-    return n * LINE_H + 2 * PAD + 3 if n else 0.0
-
-
-def _heights(t: Table) -> list[float]:
-    h = [max([r.min_height] + [_need(c) for c in r.cells if c.rowspan == 1]) for r in t.rows]
-    for i, r in enumerate(t.rows):
-        for c in r.cells:
-            if c.rowspan > 1:
-                span = range(i, min(len(h), i + c.rowspan))
-                deficit = _need(c) - sum(h[j] for j in span)
-                for j in span:
-                    h[j] += max(0.0, deficit) / len(span)
-    return h
-
-
-class _Pages:
-    def __init__(self, doc: pymupdf.Document) -> None:
-        self.doc = doc
-        self.lines: list[set[tuple[float, float, float, float]]] = []
-        self.y = BOTTOM
-
-    def new(self) -> int:
-        self.doc.new_page(width=PAGE_W, height=PAGE_H)
-        self.lines.append(set())
-        self.y = TOP
-        return len(self.lines) - 1
-
-    def line(self, pno: int, x0: float, y0: float, x1: float, y1: float) -> None:
-        self.lines[pno].add((round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)))
-
-    def text(self, pno: int, rect: pymupdf.Rect, text: str, align: int) -> None:
-        lines = wrap(text, rect.width - 2 * PAD)
-        if not lines:
-            return
-        need = len(lines) * LINE_H
-        if need + 2 > rect.height:
-            raise ValueError(f"text {text!r} does not fit its cell {rect}")
-        yc = (rect.y0 + rect.y1) / 2
-        box = pymupdf.Rect(rect.x0 + PAD, yc - need / 2, rect.x1 - PAD, yc + need / 2 + 3)
-        page = self.doc[pno]
-        left = page.insert_textbox(box, "\n".join(lines), fontname=FONT, fontsize=SIZE, align=align)
-        if left < 0:
-            raise ValueError(f"text {text!r} overflows its cell {rect}")
-
-    def finish(self) -> None:
-        for pno, segs in enumerate(self.lines):
-            shape = self.doc[pno].new_shape()
-            for x0, y0, x1, y1 in sorted(segs):
-                shape.draw_line((x0, y0), (x1, y1))
-                shape.finish(color=(0, 0, 0), width=0.75)
-            shape.commit()
-
-
-def _place_table(pages: _Pages, t: Table) -> None:
-    heights = _heights(t)
-    title_h = sum(size * 1.8 for _, size in t.title)
-    fit = title_h + sum(heights[:3]) + 10
-    if t.new_page or not pages.lines or pages.y + fit > BOTTOM:
-        pno = pages.new()
-    else:
-        pno = len(pages.lines) - 1
-        pages.y += 24
-    for text, size in t.title:
-        if not text:
-            continue
-        rect = pymupdf.Rect(LEFT, pages.y, LEFT + W, pages.y + size * 1.8)
-        pages.doc[pno].insert_textbox(rect, text, fontname=FONT, fontsize=size, align=CENTER)
-        pages.y += size * 1.8
-    pages.y += 4
-    placed: list[tuple[int, float, float]] = []
-    repeated: dict[int, tuple[float, float]] = {}  # page → y range of a repeated header
-    for i, h in enumerate(heights):
-        if i > 0 and (i in t.breaks or pages.y + h > BOTTOM):
-            pno = pages.new()
-            if t.continued:
-                rect = pymupdf.Rect(LEFT, pages.y, LEFT + W, pages.y + 18)
-                pages.doc[pno].insert_textbox(rect, t.continued, fontname=FONT, fontsize=SIZE)
-                pages.y += 20
-            if t.repeat is not None and t.repeat < i:
-                rh = heights[t.repeat]
-                _draw_row(pages, pno, t.rows[t.repeat], pages.y, pages.y + rh)
-                repeated[pno] = (pages.y, pages.y + rh)
-                pages.y += rh
-        placed.append((pno, pages.y, pages.y + h))
-        pages.y += h
-    n = len(placed)
-    first_on_page = [i > 0 and placed[i][0] != placed[i - 1][0] for i in range(n)]
-    last_on_page = [i < n - 1 and placed[i + 1][0] != placed[i][0] for i in range(n)]
-    for i, row in enumerate(t.rows):
-        for c in row.cells:
-            frags: list[list[int]] = []  # [page, first row, last row]
-            for j in range(i, min(n, i + c.rowspan)):
-                if frags and frags[-1][0] == placed[j][0]:
-                    frags[-1][2] = j
-                else:
-                    frags.append([placed[j][0], j, j])
-            room = [int((placed[b][2] - placed[a][1] - 2) // LINE_H) for _, a, b in frags]
-            parts = _split_text(c.text, c.x1 - c.x0 - 2 * PAD, room, t.split_label)
-            for k, (p, a, b) in enumerate(frags):
-                y0, y1 = placed[a][1], placed[b][2]
-                top = not (t.open_break and first_on_page[a])
-                if k > 0 and p in repeated and t.repeat is not None and i <= t.repeat:
-                    y0, top = repeated[p][0], True  # the span runs up beside the header
-                elif p in repeated:
-                    top = True
-                bottom = not (t.open_break and last_on_page[b])
-                x0, x1 = LEFT + c.x0, LEFT + c.x1
-                pages.line(p, x0, y0, x0, y1)
-                pages.line(p, x1, y0, x1, y1)
-                if top:
-                    pages.line(p, x0, y0, x1, y0)
-                if bottom:
-                    pages.line(p, x0, y1, x1, y1)
-                pages.text(p, pymupdf.Rect(x0, y0, x1, y1), parts[k], c.align)
-    t.pages = sorted({p + 1 for p, _, _ in placed})
-
-
-def _draw_row(pages: _Pages, pno: int, row: Row, y0: float, y1: float) -> None:
-    """A repeated header row: its single-row cells, fully ruled."""
-    for c in row.cells:
-        if c.rowspan == 1:
-            x0, x1 = LEFT + c.x0, LEFT + c.x1
-            for seg in ((x0, y0, x0, y1), (x1, y0, x1, y1), (x0, y0, x1, y0), (x0, y1, x1, y1)):
-                pages.line(pno, *seg)
-            pages.text(pno, pymupdf.Rect(x0, y0, x1, y1), c.text, c.align)
-
-
-def _split_text(text: str, width: float, room: list[int], how: str) -> list[str]:
-    """The text of a merged cell in each of its page fragments (``room``: lines each holds).
-
-    first/last: whole in the first/last fragment it fits in; clip: cut in two (halves, or
-    the first N characters with clip:N); where it fits nowhere, line by line in order.
-    """
-    n = len(room)
-    out = [""] * n
-    if n == 1:
-        return [text]
-    lines = wrap(text, width)
-    fits = [k for k, r in enumerate(room) if r >= len(lines)]
-    if how.startswith("clip"):
-        cut = int(how[5:]) if how.startswith("clip:") else (len(text) + 1) // 2
-        out[0], out[-1] = text[:cut], text[cut:]
-    elif fits and how in ("first", "last"):
-        out[fits[0] if how == "first" else fits[-1]] = text
-    elif how in ("first", "last"):
-        k = 0
-        for line in lines:
-            while k < n - 1 and len(wrap(out[k], width)) >= room[k]:
-                k += 1
-            out[k] = f"{out[k]}\n{line}" if out[k] else line
-    else:
-        raise ValueError(how)
-    return out
-
-
-def render(tables: list[Table], path: Path) -> Path:
-    """Draw the tables in order into a new PDF at ``path``; fills each ``Table.pages``."""
-    doc = pymupdf.open()
-    pages = _Pages(doc)
-    for t in tables:
-        _place_table(pages, t)
-    pages.finish()
-    doc.save(path)
-    doc.close()
-    return path
+# Names of the drawing layer that tests import from here (not this module's own).
+__all__ = [
+    "CENTER",
+    "FONT",
+    "FOOTER_Y",
+    "HEADER_Y",
+    "LEFT",
+    "LEFT_ALIGN",
+    "LINE_H",
+    "SIZE",
+    "Cell",
+    "Report",
+    "Row",
+    "Table",
+    "W",
+    "flow",
+    "narrative_lines",
+    "render",
+    "wrap",
+]  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,6 +153,11 @@ class Style:
     fund_rows: tuple[str, ...] = FUND_ROWS  # self-evaluation funds rows, in printed order
     fund_row_labels: dict[str, str] = field(default_factory=dict)
     unit_line: bool = False  # money unit in a 单位：万元 line above the table, not the label
+    # all: every cell ruled; none: whitespace alone; light: full-width rules over the first
+    # row, under the indicator headings, above 总分 and under the last row.
+    rules: str = "all"
+    lead: tuple[str, ...] = ()  # narrative paragraphs just above the title (table mid-page)
+    note: str | None = None  # a 注 line under the table
 
 
 def _kv(pairs: list[tuple[str, str | None]], edges: list[float]) -> Row:
@@ -417,6 +221,7 @@ def _finish(rows: list[Row], places: dict[str, int], style: Style, title: Any) -
     breaks = set()
     for b in style.break_before:
         breaks.add(header_at + 1 + b if isinstance(b, int) else places[b])
+    light = {header_at} | ({places["total"] - 1} if "total" in places else set())
     return Table(
         rows=rows,
         title=title,
@@ -426,6 +231,10 @@ def _finish(rows: list[Row], places: dict[str, int], style: Style, title: Any) -
         open_break=style.open_break,
         split_label=style.split_label,
         continued=style.continued,
+        rules=style.rules,
+        light_after=light,
+        lead=style.lead,
+        note=style.note,
     )
 
 
@@ -564,7 +373,7 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
         }
         out["goal_expected"] = form.goal_expected
         out["goal_actual"] = form.goal_actual
-        fields = SELF_IND_FIELDS
+        fields: tuple[str, ...] = SELF_IND_FIELDS
         out["total_weight"] = n(form.total_weight)
         out["total_score"] = n(form.total_score)
         out["grade"] = n(form.grade)
@@ -583,10 +392,15 @@ def expected(form: SelfEval | TargetDecl, style: Style | None = None) -> dict[st
     return out
 
 
-def build(forms: list[tuple[SelfEval | TargetDecl, Style | None]], path: Path) -> list[dict]:
-    """Render ``forms`` into one PDF; the expected records, each with its ``pages``."""
+def build(
+    forms: list[tuple[SelfEval | TargetDecl, Style | None]],
+    path: Path,
+    report: Report | None = None,
+) -> list[dict]:
+    """Render ``forms`` into one PDF (inside ``report`` when given); the expected records,
+    each with its ``pages``."""
     tables = [form_table(f, s) for f, s in forms]
-    render(tables, path)
+    render(tables, path, report)
     out = []
     for (f, s), t in zip(forms, tables, strict=True):
         rec = expected(f, s)
@@ -658,3 +472,29 @@ def _free_spans(taken: list[tuple[float, float]]) -> list[tuple[float, float]]:
     if x < W - 0.01:
         spans.append((x, W))
     return spans
+
+
+def _amount(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%") or 0)
+
+
+def summary(forms: list[SelfEval]) -> tuple[str, ...]:
+    """Narrative paragraphs of a self-evaluation report whose numbers are aggregates of
+    ``forms`` (project count, budget sums, score range, indicator count), as such reports
+    print them: none of them is a value of any one table (unless there is one form)."""
+    n = len(forms)
+    unit = forms[0].money_unit
+    budget = sum(_amount(f.funds["total"][1]) for f in forms)
+    spent = sum(_amount(f.funds["total"][2]) for f in forms)
+    scores = [_amount(f.total_score or "0") for f in forms]
+    inds = sum(1 for f in forms for i in f.indicators if _is_indicator(i, SELF_IND_FIELDS))
+    return (
+        "一、基本情况",
+        f"根据预算绩效管理的有关要求，本单位对{forms[0].year}年度部门预算安排的项目支出开展了"
+        f"绩效自评。本次纳入自评范围的项目共{n}个，全年预算合计{budget:,.2f}{unit}，全年执行数"
+        f"合计{spent:,.2f}{unit}，整体预算执行率为{100 * spent / budget:.2f}%。",
+        "二、总体结论",
+        f"从自评结果看，{n}个项目总体完成了年度绩效目标，自评得分在{min(scores):g}分至"
+        f"{max(scores):g}分之间，共设置三级绩效指标{inds}个。对实际完成值与年度指标值存在"
+        "偏差的指标，项目单位分析了偏差原因，并提出了相应的改进措施。",
+    )

@@ -26,6 +26,7 @@ from extractor.layout.segment import segment
 from jixiao.settings import Settings
 from schemas.golden import to_golden
 from tests.pdfgen import Indicator, SelfEval, Style, TargetDecl, build
+from tests.synthetic_helpers import diff
 
 I = Indicator  # noqa: E741
 
@@ -361,19 +362,6 @@ def extract(pdf: Path) -> list[dict[str, Any]]:
         rec, _notes = map_segment(seg)
         out.append(to_golden(rec, with_provenance=False))
     return out
-
-
-def diff(got: Any, want: Any, path: str = "") -> list[str]:
-    if isinstance(want, dict) and isinstance(got, dict):
-        return [d for k in want for d in diff(got.get(k), want[k], f"{path}.{k}")]
-    if isinstance(want, list) and isinstance(got, list):
-        out = [f"{path}: {len(got)} items, drew {len(want)}"] if len(got) != len(want) else []
-        return out + [
-            d
-            for i, (g, w) in enumerate(zip(got, want, strict=False))
-            for d in diff(g, w, f"{path}.{i}")
-        ]
-    return [] if got == want else [f"{path}: got {got!r}, drew {want!r}"]
 
 
 @pytest.mark.parametrize("make", _params())
