@@ -92,11 +92,6 @@ FORM_CASES: dict[str, Callable[[], Forms]] = {
         (target_decl(15, ODD[:2]), Style(new_page=False)),
     ],
 }
-_BOUNDARY = (
-    "a one-line 一级指标 label merged over two rows (printed centred on the boundary between "
-    "them, as Word prints it) is read as the first row's only: the second row takes the next "
-    "group's label"
-)
 _LEFT = (
     "target declaration with the 72pt 绩效指标 left column: the indicator names (left aligned) "
     "get a grid column of their own left of the 三级指标 heading's, and 年度指标值 is split "
@@ -109,36 +104,19 @@ _CONTINUATION = (
     "the continuation page (the rows left on page 1 have blank 一级/二级 cells): those rows' "
     "level2 reads the indicator name (\"indicators.0.level2: got '指标1：…', drew '数量指标'\")"
 )
-_FLOW_CUT = (
-    "a target declaration that starts mid-page after a narrative paragraph (itself after "
-    "another form) and is cut by the page end after 4 rows of its 5-row 数量指标 group (the "
-    "label centred on the boundary of those 4 rows): its first two indicators lose level1/"
-    'level2 ("indicators.0.level1: got None, drew \'产出指标\'"; "indicators.1.level2: '
-    "got '指标2：投诉办结率', drew '数量指标'\")"
-)
 _CUT_4 = (
     "a page break after 4 rows of the 5-row 数量指标 group, its labels printed whole and "
     "centred in those 4 rows (on the boundary between rows 2 and 3): on page 1 the names "
     "are read as the 二级指标 (\"indicators.0.level2: got '指标1：资金支付及时率', drew "
     "'数量指标'\", the same for indicators 1-4)"
 )
-_CUT_4_DECL = (
-    "target declaration, page break after 4 rows of the 5-row 数量指标 group, its labels "
-    "printed whole and centred in those 4 rows (on the boundary between rows 2 and 3): the "
-    'first two indicators lose level1/level2 ("indicators.0.level1: got None, drew '
-    "'产出指标'\"; \"indicators.1.level2: got '指标2：投诉办结率', drew '数量指标'\")"
-)
 _NONE_LIGHT = ("none", "light")
 RULES = ("all", "light", "none")
 # Cases the extractor cannot read yet: "test:case-rules" → the exact symptom.
 XFAIL: dict[str, str] = {
-    **{f"form:label_2_rows_one_line-{r}": _BOUNDARY + " (\"indicators.1.level1: got '满意度指标', "
-       "drew '产出指标'\")" for r in _NONE_LIGHT},
     **{f"form:target_decl_left_column-{r}": _LEFT for r in _NONE_LIGHT},
     **{f"form:break_label_on_continuation-{r}": _CONTINUATION for r in _NONE_LIGHT},
     **{f"form:break_after_4_of_5_rows-{r}": _CUT_4 for r in _NONE_LIGHT},
-    **{f"form:target_decl_break_after_4_of_5_rows-{r}": _CUT_4_DECL for r in _NONE_LIGHT},
-    **{f"{t}:flowing-{r}": _FLOW_CUT for t in ("exact", "cut") for r in _NONE_LIGHT},
 }  # fmt: skip
 
 

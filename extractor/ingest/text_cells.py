@@ -215,14 +215,17 @@ def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
 
 
 def _satellite(bands: list[Band], blocks: list[Block], i: int, row_pitch: float) -> int:
-    """-1 or +1 when band ``i`` holds nothing but one label squeezed between two rows
-    (a label centred over an even number of rows): the side of the nearer row; else 0."""
+    """-1 or +1 when band ``i`` holds nothing but labels squeezed between two rows (labels
+    centred over an even number of rows: 一级 and 二级指标 side by side): the side of the
+    nearer row; else 0."""
     if i == 0 or i == len(bands) - 1 or row_pitch <= 0:
         return 0
     present = [b for b in blocks if b.b0 <= i <= b.b1]
-    if len(present) != 1 or present[0].b0 != i or present[0].b1 != i:
+    if not present or any(b.b0 != i or b.b1 != i or NUMBER.match(b.text) for b in present):
         return 0
-    if NUMBER.match(present[0].text):
+    # Labels of merged cells: the rows above and below print nothing in their columns.
+    beside = [b for b in blocks if b.b0 <= i - 1 <= b.b1 or b.b0 <= i + 1 <= b.b1]
+    if any(_x_overlap(a, b) for a in present for b in beside):
         return 0
     cy = _main_cy(bands[i])
     up, down = cy - _main_cy(bands[i - 1]), _main_cy(bands[i + 1]) - cy
