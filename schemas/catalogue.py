@@ -196,9 +196,12 @@ def _compiled(category: str) -> list[tuple[Entry, list[re.Pattern[str]]]]:
 _NO_KEY = [re.compile(p) for p in NO_KEY]
 
 
+@lru_cache(maxsize=65536)
 def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] | None:
     """(field, how) for a printed label in ``category``; how is ``label`` (the standard
-    label), ``synonym`` or ``fuzzy``. None when the text names no field there."""
+    label), ``synonym`` or ``fuzzy``. None when the text names no field there. Cached: a
+    form asks about the same few hundred texts thousands of times (the catalogue is fixed
+    for the life of a process)."""
     key = label_key(text)
     if not key:
         return None

@@ -234,20 +234,9 @@ def _closing_lines(
     return out
 
 
-def margin_texts(page: pymupdf.Page) -> list[tuple[str, float]]:
+def margin_texts(lines: list[tuple[BBox, str]], height: float) -> list[tuple[str, float]]:
     """The text lines (text, top) in the top and bottom margins of a page."""
-    h = page.rect.height
-    out: list[tuple[str, float]] = []
-    d: dict[str, Any] = page.get_text("dict", flags=0)
-    for block in d.get("blocks", []):
-        for line in block.get("lines", []):
-            y0, y1 = float(line["bbox"][1]), float(line["bbox"][3])
-            if not in_margin(y0, y1, h):
-                continue
-            t = "".join(sp.get("text", "") for sp in line.get("spans", [])).strip()
-            if t:
-                out.append((t, y0))
-    return out
+    return [(t, bb[1]) for bb, t in lines if t.strip() and in_margin(bb[1], bb[3], height)]
 
 
 def _apart(bb: BBox, lines: list[tuple[BBox, str]], height: float) -> bool:
@@ -302,16 +291,30 @@ def _unread(page: pymupdf.Page, page_no: int, why: str, *, needs_ocr: bool) -> P
     return grid
 
 
+PageText = tuple[list[_Char], list[tuple[BBox, str]], list[str]]  # chars, lines, notes
+
+
+def read_text(page: pymupdf.Page) -> PageText:
+    """A page's characters and text lines, with the notes on text that had to be cleaned."""
+    notes: list[str] = []
+    chars, raw_lines = _chars(page, notes)
+    return chars, raw_lines, notes
+
+
 def page_grid(
-    page: pymupdf.Page, page_no: int, settings: Settings, running: set[str] | None = None
+    page: pymupdf.Page,
+    page_no: int,
+    settings: Settings,
+    running: set[str] | None = None,
+    text: PageText | None = None,
 ) -> PageGrid:
     """One page as a grid. ``running``: signatures of the document's running headers and
-    footers (``furniture.running_signatures``), left out with page numbers."""
+    footers (``furniture.running_signatures``), left out with page numbers; ``text``: the
+    page's ``read_text`` when it was read already."""
     refused = page_over_limits(page, settings)
     if refused:  # never rendered nor read: a clear error instead of hours or gigabytes
         return _unread(page, page_no, refused, needs_ocr=False)
-    notes: list[str] = []
-    chars, raw_lines = _chars(page, notes)
+    chars, raw_lines, notes = text if text is not None else read_text(page)
     chars, raw_lines = _without_furniture(chars, raw_lines, page.rect.height, running or set())
     n_text = sum(1 for c in chars if not c.c.isspace())
     garbled = garbled_text([c.c for c in chars])
@@ -363,26 +366,29 @@ def page_grid(
     grid.tables = tables
     boxes = [t.bbox for t in tables]
     k = 0
-    for bb, text in raw_lines:
+    for bb, line_text in raw_lines:
         if _inside_any(bb, boxes):
             continue
         k += 1
-        grid.lines.append(TextLine(id=line_id(page_no, k), page=page_no, bbox=bb, text=text))
+        grid.lines.append(TextLine(id=line_id(page_no, k), page=page_no, bbox=bb, text=line_text))
     return grid
 
 
 RUNNING_SAMPLE = 12  # pages read for running headers and footers
 
 
-def _running(doc: pymupdf.Document) -> set[str]:
+def _running(doc: pymupdf.Document, read: dict[int, PageText]) -> set[str]:
     """Running header/footer signatures of a document, from up to ``RUNNING_SAMPLE`` pages
-    spread over it (a damaged page counts as none)."""
+    spread over it (a damaged page counts as none). The pages read are kept in ``read``
+    for their grids."""
     n = doc.page_count
     step = max(1, -(-n // RUNNING_SAMPLE))
     texts: list[list[tuple[str, float]]] = []
     for i in range(0, n, step):
         try:
-            texts.append(margin_texts(doc.load_page(i)))
+            page = doc.load_page(i)
+            read[i] = read_text(page)
+            texts.append(margin_texts(read[i][1], page.rect.height))
         except Exception:  # a broken page is reported when it is read for its grid
             texts.append([])
     return running_signatures(texts)
@@ -396,13 +402,14 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
     """
     doc = open_pdf(path, settings)
     try:
-        running = _running(doc)
+        read: dict[int, PageText] = {}
+        running = _running(doc, read)
         pages = []
         for i in range(doc.page_count):
             try:
                 pymupdf.TOOLS.reset_mupdf_warnings()
                 page = doc.load_page(i)
-                grid = page_grid(page, i + 1, settings, running)
+                grid = page_grid(page, i + 1, settings, running, read.pop(i, None))
                 if grid.needs_ocr and settings.ocr:
                     # Imported here: OpenCV and ONNX Runtime load only for scans.
                     from extractor.ingest.ocr import default_engine
