@@ -56,6 +56,33 @@ class Cell(BaseModel):
         return self.bbox[3]
 
 
+def slot_cell(
+    page: int,
+    table: int,
+    slots: tuple[int, int, int, int],
+    bbox: BBox,
+    lines: list[str],
+    confidence: float | None = None,
+) -> Cell:
+    """The cell covering grid slots ``(row0, col0, row1, col1)`` (0-based, inclusive) of
+    table ``table`` on ``page``: its id, 1-based row/col, spans, box and its text lines
+    (wrapped lines joined with no separator, as CJK wraps mid-word)."""
+    r0, c0, r1, c1 = slots
+    return Cell(
+        id=cell_id(page, table, r0 + 1, c0 + 1),
+        page=page,
+        table=table,
+        row=r0 + 1,
+        col=c0 + 1,
+        row_span=r1 - r0 + 1,
+        col_span=c1 - c0 + 1,
+        bbox=bbox,
+        text="".join(lines).strip(),
+        lines=lines,
+        confidence=confidence,
+    )
+
+
 class Table(BaseModel):
     id: str
     page: int

@@ -48,8 +48,3 @@ def assemble_lines(chars: list[_Char]) -> list[str]:
         if line.strip():
             out.append(line)
     return out
-
-
-def join_lines(lines: list[str]) -> str:
-    """Wrapped lines of one cell joined as printed: no separator (CJK wraps mid-word)."""
-    return "".join(lines).strip()

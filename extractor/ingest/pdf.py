@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pymupdf
 
-from extractor.ingest.chars import _Char, assemble_lines, join_lines
+from extractor.ingest.chars import _Char, assemble_lines
 from extractor.ingest.furniture import in_margin, is_furniture, running_signatures
 from extractor.ingest.guards import garbled_text, page_over_limits, render_dpi
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
@@ -38,8 +38,8 @@ from schemas.grid import (
     PageGrid,
     Table,
     TextLine,
-    cell_id,
     line_id,
+    slot_cell,
     table_id,
 )
 
@@ -186,20 +186,9 @@ def _table_cells(tab: Any, page_no: int, t_index: int, chars: list[_Char]) -> li
             lines = assemble_lines(inside)
             col_span = max(1, sum(1 for x in xs if x0 + 1 < x < x1 - 1) + 1)
             row_span = max(1, sum(1 for y in ys if y0 + 1 < y < y1 - 1) + 1)
-            cells.append(
-                Cell(
-                    id=cell_id(page_no, t_index, i + 1, j + 1),
-                    page=page_no,
-                    table=t_index,
-                    row=i + 1,
-                    col=j + 1,
-                    row_span=row_span,
-                    col_span=col_span,
-                    bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)),
-                    text=join_lines(lines),
-                    lines=lines,
-                )
-            )
+            slots = (i, j, i + row_span - 1, j + col_span - 1)
+            box = (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
+            cells.append(slot_cell(page_no, t_index, slots, box, lines))
     return cells
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pymupdf
 
-from extractor.ingest.chars import _Char, assemble_lines, join_lines
+from extractor.ingest.chars import _Char, assemble_lines
 from extractor.ingest.text_grid import Glyph, GridGeom, Rule, text_tables
-from schemas.grid import BBox, Cell, Table, cell_id, table_id
+from schemas.grid import BBox, Cell, Table, slot_cell, table_id
 
 Segment = tuple[float, float, float]  # position, start, end
 
@@ -67,21 +67,8 @@ def geom_table(geom: GridGeom, page_no: int, t_index: int, chars: list[_Char]) -
     for r0, c0, r1, c1 in geom.cells:
         x0, y0, x1, y1 = geom.xs[c0], geom.ys[r0], geom.xs[c1 + 1], geom.ys[r1 + 1]
         inside = [c for c in chars if x0 <= c.cx < x1 and y0 <= c.cy < y1]
-        lines = assemble_lines(inside)
-        cells.append(
-            Cell(
-                id=cell_id(page_no, t_index, r0 + 1, c0 + 1),
-                page=page_no,
-                table=t_index,
-                row=r0 + 1,
-                col=c0 + 1,
-                row_span=r1 - r0 + 1,
-                col_span=c1 - c0 + 1,
-                bbox=(round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)),
-                text=join_lines(lines),
-                lines=lines,
-            )
-        )
+        box = (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
+        cells.append(slot_cell(page_no, t_index, (r0, c0, r1, c1), box, assemble_lines(inside)))
     x0, y0, x1, y1 = geom.bbox
     return Table(
         id=table_id(page_no, t_index),

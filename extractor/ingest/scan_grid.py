@@ -56,7 +56,7 @@ from extractor.ingest.scan_text import (
     tighten,
 )
 from extractor.ingest.text_grid import Glyph, GridGeom, Rule, text_tables
-from schemas.grid import Cell, PageGrid, Table, TextLine, cell_id, line_id, table_id
+from schemas.grid import Cell, PageGrid, Table, TextLine, line_id, slot_cell, table_id
 
 # Lengths in PDF points (converted to pixels with the render scale).
 H_KERNEL_PT = 20.0  # shortest horizontal ruling kept (longer than any character stroke)
@@ -366,21 +366,9 @@ def _cell(
     t_index: int,
     pg: _Page,
 ) -> Cell:
-    r0, c0, r1, c1 = slots
     lines = assemble_chars(inside)
-    return Cell(
-        id=cell_id(page_no, t_index, r0 + 1, c0 + 1),
-        page=page_no,
-        table=t_index,
-        row=r0 + 1,
-        col=c0 + 1,
-        row_span=r1 - r0 + 1,
-        col_span=c1 - c0 + 1,
-        bbox=pg.tf.box_to_pdf(*rect),
-        text="".join(lines).strip(),
-        lines=lines,
-        confidence=text_confidence(inside) if lines else None,
-    )
+    conf = text_confidence(inside) if lines else None
+    return slot_cell(page_no, t_index, slots, pg.tf.box_to_pdf(*rect), lines, conf)
 
 
 def _empty_slots(geom: TableGeom) -> list[tuple[int, int, int, int]]:
