@@ -38,6 +38,18 @@ class Cell(BaseModel):
     # OCR: the confidence of the least sure character in the cell (brackets and quotes
     # excepted); None for a text layer or an empty cell.
     confidence: float | None = None
+    # Tables read from text alignment (no rulings): the x extent of the printed text. Its
+    # box reaches to the neighbouring column boundaries, which may lie inside other columns'
+    # headings; which column the cell stands under is read from its text.
+    ink: tuple[float, float] | None = None
+
+    @property
+    def ix0(self) -> float:
+        return self.ink[0] if self.ink is not None else self.bbox[0]
+
+    @property
+    def ix1(self) -> float:
+        return self.ink[1] if self.ink is not None else self.bbox[2]
 
     @property
     def x0(self) -> float:
@@ -63,6 +75,7 @@ def slot_cell(
     bbox: BBox,
     lines: list[str],
     confidence: float | None = None,
+    ink: tuple[float, float] | None = None,
 ) -> Cell:
     """The cell covering grid slots ``(row0, col0, row1, col1)`` (0-based, inclusive) of
     table ``table`` on ``page``: its id, 1-based row/col, spans, box and its text lines
@@ -80,6 +93,7 @@ def slot_cell(
         text="".join(lines).strip(),
         lines=lines,
         confidence=confidence,
+        ink=ink,
     )
 
 

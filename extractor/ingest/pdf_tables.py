@@ -68,7 +68,10 @@ def geom_table(geom: GridGeom, page_no: int, t_index: int, chars: list[_Char]) -
         x0, y0, x1, y1 = geom.xs[c0], geom.ys[r0], geom.xs[c1 + 1], geom.ys[r1 + 1]
         inside = [c for c in chars if x0 <= c.cx < x1 and y0 <= c.cy < y1]
         box = (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2))
-        cells.append(slot_cell(page_no, t_index, (r0, c0, r1, c1), box, assemble_lines(inside)))
+        ink = (min(c.x0 for c in inside), max(c.x1 for c in inside)) if inside else None
+        cells.append(
+            slot_cell(page_no, t_index, (r0, c0, r1, c1), box, assemble_lines(inside), ink=ink)
+        )
     x0, y0, x1, y1 = geom.bbox
     return Table(
         id=table_id(page_no, t_index),

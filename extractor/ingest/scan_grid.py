@@ -365,10 +365,19 @@ def _cell(
     page_no: int,
     t_index: int,
     pg: _Page,
+    ink: bool = False,
 ) -> Cell:
+    """``ink``: the cell keeps the x extent of its text (a text-aligned grid)."""
     lines = assemble_chars(inside)
     conf = text_confidence(inside) if lines else None
-    return slot_cell(page_no, t_index, slots, pg.tf.box_to_pdf(*rect), lines, conf)
+    box = pg.tf.box_to_pdf(*rect)
+    extent = None
+    if ink and inside:
+        tx = pg.tf.box_to_pdf(
+            min(c.x0 for c in inside), rect[1], max(c.x1 for c in inside), rect[3]
+        )
+        extent = (tx[0], tx[2])
+    return slot_cell(page_no, t_index, slots, box, lines, conf, extent)
 
 
 def _empty_slots(geom: TableGeom) -> list[tuple[int, int, int, int]]:
@@ -402,7 +411,7 @@ def _table_model(
         taken.update(mine)
         inside = _cell_chars(rect, [chars[i] for i in mine], pg)
         if slots in geom.cells or inside:
-            cells.append(_cell(slots, rect, inside, page_no, t_index, pg))
+            cells.append(_cell(slots, rect, inside, page_no, t_index, pg, geom.text_aligned))
     cells.sort(key=lambda c: (c.row, c.col))
     table = Table(
         id=table_id(page_no, t_index),

@@ -206,9 +206,13 @@ def _vertical(b: Block) -> bool:
 
 
 def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
-    """The middle of the gap all the group's gaps share (where a ruling would be)."""
-    del blocks
-    return (lo + hi) / 2
+    """Where in the gap all the group's gaps share the boundary goes: through the fewest
+    cells that start or end inside that gap (a left-aligned column starting there, a
+    centred heading beside it), nearest the middle among those."""
+    inside = [b for b in blocks if lo < b.x0 < hi or lo < b.x1 < hi]
+    mid = (lo + hi) / 2
+    cands = {lo, hi, mid} | {x for b in inside for x in (b.x0 - 0.01, b.x1 + 0.01) if lo <= x <= hi}
+    return min(cands, key=lambda x: (sum(1 for b in inside if b.x0 < x < b.x1), abs(x - mid)))
 
 
 # ---------------------------------------------------------------------------------------

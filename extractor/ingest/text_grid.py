@@ -58,6 +58,7 @@ class GridGeom:
     xs: list[float]
     ys: list[float]
     cells: list[tuple[int, int, int, int]]
+    text_aligned: bool = False  # read from text alignment, not rulings
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -251,7 +252,8 @@ def region_grid(bands: list[Band], rules: list[Rule]) -> GridGeom:
     _extend_labels(grid, placed, ys)
     # Empty slots get no cell: nothing was printed there, and a blank cell between a label
     # and its value would read as the value.
-    return GridGeom(xs=xs, ys=ys, cells=sorted((r[0], r[1], r[2], r[3]) for r in grid.rects))
+    cells = sorted((r[0], r[1], r[2], r[3]) for r in grid.rects)
+    return GridGeom(xs=xs, ys=ys, cells=cells, text_aligned=True)
 
 
 def text_tables(glyphs: list[Glyph], rules: list[Rule]) -> list[GridGeom]:

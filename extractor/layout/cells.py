@@ -59,15 +59,21 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 
 def pick(row: Row, col: Col, *, anchors_only: bool = True) -> Cell | None:
-    """The cell of ``row`` under the header ``col`` (largest horizontal overlap)."""
+    """The cell of ``row`` under the header ``col`` (largest horizontal overlap); a cell of
+    a text-aligned grid only if its printed text reaches into the column, and it counts as
+    under the column when most of its box or most of its text is."""
     best: tuple[float, Cell] | None = None
     for c in row.cells:
         if anchors_only and c.id not in row.anchors:
             continue
         ov = _overlap(c.x0, c.x1, col.x0, col.x1)
-        if ov <= 0:
-            continue
-        frac = ov / max(1e-6, min(c.x1 - c.x0, col.x1 - col.x0))
+        ink = _overlap(c.ix0, c.ix1, col.x0, col.x1)
+        if ov <= 0 or ink <= 0:
+            continue  # (a text-aligned cell whose printed text lies beside the column)
+        frac = max(
+            ov / max(1e-6, min(c.x1 - c.x0, col.x1 - col.x0)),
+            ink / max(1e-6, min(c.ix1 - c.ix0, col.x1 - col.x0)),
+        )
         if frac < 0.5:
             continue
         if best is None or ov > best[0]:
