@@ -97,18 +97,11 @@ _CONTINUATION = (
     "the continuation page (the rows left on page 1 have blank 一级/二级 cells): those rows' "
     "level2 reads the indicator name (\"indicators.0.level2: got '指标1：…', drew '数量指标'\")"
 )
-_CUT_4 = (
-    "a page break after 4 rows of the 5-row 数量指标 group, its labels printed whole and "
-    "centred in those 4 rows (on the boundary between rows 2 and 3): on page 1 the names "
-    "are read as the 二级指标 (\"indicators.0.level2: got '指标1：资金支付及时率', drew "
-    "'数量指标'\", the same for indicators 1-4)"
-)
 _NONE_LIGHT = ("none", "light")
 RULES = ("all", "light", "none")
 # Cases the extractor cannot read yet: "test:case-rules" → the exact symptom.
 XFAIL: dict[str, str] = {
     **{f"form:break_label_on_continuation-{r}": _CONTINUATION for r in _NONE_LIGHT},
-    **{f"form:break_after_4_of_5_rows-{r}": _CUT_4 for r in _NONE_LIGHT},
 }  # fmt: skip
 
 

@@ -195,8 +195,20 @@ def fences(blocks: list[Block], n_bands: int) -> list[float]:
     out = []
     for grp in groups:
         lo, hi = max(g[0] for g in grp), min(g[1] for g in grp)
-        out.append(_best_cut(lo, hi, blocks))
-    return sorted(out)
+        cut = _best_cut(lo, hi, blocks)
+        out.append(cut)
+        # A gap that the shared boundary serves only by cutting through cells that start or
+        # end inside it (a left-aligned column under a centred heading) gets its own.
+        for a, b in grp:
+            own = _best_cut(a, b, blocks)
+            if _crossed(own, a, b, blocks) < _crossed(cut, a, b, blocks):
+                out.append(own)
+    return sorted(set(out))
+
+
+def _crossed(x: float, lo: float, hi: float, blocks: list[Block]) -> int:
+    """How many cells starting or ending inside ``lo``..``hi`` the boundary ``x`` cuts."""
+    return sum(1 for b in blocks if (lo < b.x0 < hi or lo < b.x1 < hi) and b.x0 < x < b.x1)
 
 
 def _vertical(b: Block) -> bool:
@@ -212,7 +224,7 @@ def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
     inside = [b for b in blocks if lo < b.x0 < hi or lo < b.x1 < hi]
     mid = (lo + hi) / 2
     cands = {lo, hi, mid} | {x for b in inside for x in (b.x0 - 0.01, b.x1 + 0.01) if lo <= x <= hi}
-    return min(cands, key=lambda x: (sum(1 for b in inside if b.x0 < x < b.x1), abs(x - mid)))
+    return min(cands, key=lambda x: (_crossed(x, lo, hi, inside), abs(x - mid)))
 
 
 # ---------------------------------------------------------------------------------------
