@@ -192,23 +192,27 @@ def fences(blocks: list[Block], n_bands: int) -> list[float]:
             groups[-1].append((a, b))
         else:
             groups.append([(a, b)])
+    spans = [(b.x0, b.x1) for b in blocks]  # extents read once
     out = []
     for grp in groups:
         lo, hi = max(g[0] for g in grp), min(g[1] for g in grp)
-        cut = _best_cut(lo, hi, blocks)
+        cut = _best_cut(lo, hi, spans)
         out.append(cut)
         # A gap that the shared boundary serves only by cutting through cells that start or
         # end inside it (a left-aligned column under a centred heading) gets its own.
         for a, b in grp:
-            own = _best_cut(a, b, blocks)
-            if _crossed(own, a, b, blocks) < _crossed(cut, a, b, blocks):
+            own = _best_cut(a, b, spans)
+            if _crossed(own, a, b, spans) < _crossed(cut, a, b, spans):
                 out.append(own)
     return sorted(set(out))
 
 
-def _crossed(x: float, lo: float, hi: float, blocks: list[Block]) -> int:
+Span = tuple[float, float]
+
+
+def _crossed(x: float, lo: float, hi: float, spans: list[Span]) -> int:
     """How many cells starting or ending inside ``lo``..``hi`` the boundary ``x`` cuts."""
-    return sum(1 for b in blocks if (lo < b.x0 < hi or lo < b.x1 < hi) and b.x0 < x < b.x1)
+    return sum(1 for a, b in spans if (lo < a < hi or lo < b < hi) and a < x < b)
 
 
 def _vertical(b: Block) -> bool:
@@ -217,13 +221,13 @@ def _vertical(b: Block) -> bool:
     )
 
 
-def _best_cut(lo: float, hi: float, blocks: list[Block]) -> float:
+def _best_cut(lo: float, hi: float, spans: list[Span]) -> float:
     """Where in the gap all the group's gaps share the boundary goes: through the fewest
     cells that start or end inside that gap (a left-aligned column starting there, a
     centred heading beside it), nearest the middle among those."""
-    inside = [b for b in blocks if lo < b.x0 < hi or lo < b.x1 < hi]
+    inside = [(a, b) for a, b in spans if lo < a < hi or lo < b < hi]
     mid = (lo + hi) / 2
-    cands = {lo, hi, mid} | {x for b in inside for x in (b.x0 - 0.01, b.x1 + 0.01) if lo <= x <= hi}
+    cands = {lo, hi, mid} | {x for a, b in inside for x in (a - 0.01, b + 0.01) if lo <= x <= hi}
     return min(cands, key=lambda x: (_crossed(x, lo, hi, inside), abs(x - mid)))
 
 
