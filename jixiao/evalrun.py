@@ -30,7 +30,16 @@ def run_mode(
 ) -> ModeRun:
     """Evaluate ``mode`` on ``cases``; sum the model ledgers; audit grounding of every record."""
     ungrounded: list[str] = []
-    totals = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    totals = {
+        "calls": 0,
+        "cache_hits": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "questions": 0,
+        "failed_questions": 0,
+    }
+    reasons: dict[str, int] = {}
+    errors: list[str] = []
     seconds = 0.0
 
     def extract(pdf: Path) -> ExtractOutcome:
@@ -50,6 +59,9 @@ def run_mode(
             for k in totals:
                 totals[k] += getattr(result.llm, k)
             seconds += result.llm.seconds
+            for q in result.llm.unanswered:
+                reasons[q.reason] = reasons.get(q.reason, 0) + 1
+            errors.extend(e for e in result.errors if e.startswith("model ") and e not in errors)
         doc = golden_document(result)
         error = "; ".join(result.errors) if result.status.value == "failed" else None
         return ExtractOutcome(
@@ -66,4 +78,8 @@ def run_mode(
         prompt_tokens=totals["prompt_tokens"],
         completion_tokens=totals["completion_tokens"],
         model_seconds=seconds,
+        questions=totals["questions"],
+        failed_questions=totals["failed_questions"],
+        unanswered=reasons,
+        model_errors=errors[:3],
     )
