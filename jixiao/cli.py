@@ -141,7 +141,8 @@ def extract(
             else:
                 docs.append(render(result, fmt.value))
             for e in result.errors:
-                _say(f"{name}: {e}", style="yellow")
+                if not (result.llm and result.llm.failed_questions and e.startswith("model ")):
+                    _say(f"{name}: {e}", style="yellow")  # model errors: once, at the end
             if result.status.value == "failed":
                 failed += 1
             elif not quiet and fmt is not Fmt.table:

@@ -36,8 +36,10 @@ def model_serve() -> None:
     )
     try:
         server.proc.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
-        server.stop()
+        server.stop()  # SIGTERM, then SIGKILL after a grace period
 
 
 @model_app.command("check")

@@ -142,7 +142,7 @@ class Server:
             return None
         return (
             f"the server process (pid {self.proc.pid}) ended, {exit_text(self.proc.returncode)}; "
-            f"last lines of its log {self.log}:\n{log_tail(self.log, self.offset)}\n"
+            f"last lines of its log {self.log}:\n{log_tail(self.log, self.offset)}"
         )
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> int:
@@ -196,7 +196,7 @@ def wait_ready(base_url: str, timeout_s: float, server: Server | None = None) ->
         died = server.death() if server is not None else None
         if died:
             raise ModelError(
-                f"model server at {base_url} could not start: {died}"
+                f"model server at {base_url} could not start: {died}\n"
                 "Remedy: SIGILL means the llama.cpp build uses CPU instructions this CPU lacks "
                 "(rebuild it, README 'Building llama.cpp'); otherwise see the log"
             )

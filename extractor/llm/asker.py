@@ -7,6 +7,7 @@ counted in the document's ledger: completions, re-asks, transport retries, token
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -32,6 +33,10 @@ TRANSPORT_ERRORS = (
 )
 
 __all__ = ["Asker", "EndpointError", "LLMError"]
+
+# instructor logs every failed attempt at ERROR; the ledger counts attempts, and a failure is
+# said once, with its cause and remedy (``extractor/llm/failures.py``).
+logging.getLogger("instructor.v2.retry").setLevel(logging.CRITICAL)
 
 
 def describe(prompt_version: str, texts: list[str]) -> str:

@@ -60,7 +60,9 @@ def endpoint_message(reason: str, url: str, detail: str) -> str:
         "server_error": "answered with a server error",
         "server_died": "died (the embedded model server)",
     }[reason]
-    return f"model endpoint {url} {what}: {detail}. Remedy: {REMEDY[reason]}"
+    detail = detail.rstrip().rstrip(".")
+    sep = "\n" if "\n" in detail else ". "
+    return f"model endpoint {url} {what}: {detail}{sep}Remedy: {REMEDY[reason]}"
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
