@@ -302,7 +302,7 @@ def eval_cmd(
     if failures:
         out.print("[red]below the bars:[/]")
         for f in failures:
-            out.print(f"  - {f}", highlight=False)
+            out.print(f"  - {f}", highlight=False, markup=False)
         if check:
             raise typer.Exit(code=1)
     else:

@@ -10,7 +10,7 @@ from schemas.results import DocumentResult
 
 
 def golden_document(result: DocumentResult) -> dict[str, Any]:
-    return {
+    doc = {
         "pdf": Path(result.path).name,
         "status": result.status.value,
         "errors": list(result.errors),
@@ -19,6 +19,9 @@ def golden_document(result: DocumentResult) -> dict[str, Any]:
         "rule_set": result.rule_set,
         "records": [to_golden(r.record, r.findings) for r in result.records],
     }
+    if result.llm is not None and result.llm.unanswered:  # model modes: what went unanswered
+        doc["unanswered"] = [q.model_dump(mode="json") for q in result.llm.unanswered]
+    return doc
 
 
 def full_document(result: DocumentResult) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -146,6 +148,15 @@ def test_extract_in_a_model_mode_exits_non_zero_and_still_prints_the_results(
     assert res.exit_code == cli.EXIT_MODEL, res.output
     docs = json.loads(out.read_text(encoding="utf-8"))
     assert len(docs) == 2 and all(d["records"] for d in docs)  # results printed all the same
+    # Each document says which questions went unanswered, and why.
+    reasons = [q["reason"] for d in docs for q in d.get("unanswered", [])]
+    assert reasons[0] == EXPECTED[scenario.kind][0] and set(reasons[1:]) <= {
+        EXPECTED[scenario.kind][0],
+        "not_asked",
+    }
+    assert all(
+        q["question"].startswith("text_kinds") for d in docs for q in d.get("unanswered", [])
+    )
     assert "questions unanswered in" in res.output
     _clear(res.output, scenario.kind)
 
@@ -337,3 +348,27 @@ def test_model_check_when_the_server_cannot_start(
     err = capsys.readouterr().err
     assert "could not start" in err and "killed by signal 4 (SIGILL)" in err
     assert LOG_LINE in err and "Building llama.cpp" in err
+
+
+def test_the_server_dies_with_jixiao_even_on_sigkill() -> None:
+    """PR_SET_PDEATHSIG: a jixiao killed by SIGKILL (no finally runs) takes the server along."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Linux only")
+    parent = (
+        "import sys, time; from jixiao.model import spawn; "
+        "s = spawn([sys.executable, '-c', 'import time; time.sleep(600)'], None); "
+        "print(s.proc.pid, flush=True); time.sleep(600)"
+    )
+    p = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, cwd=REPO)
+    assert p.stdout is not None
+    child = int(p.stdout.readline())
+    p.kill()
+    p.wait()
+    stat = Path(f"/proc/{child}/stat")
+    for _ in range(3000):  # the kernel kills it; wait until it is gone or a zombie
+        if not stat.exists() or stat.read_text().split(") ")[1].startswith(("Z", "X")):
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the server outlived jixiao")
