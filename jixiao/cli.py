@@ -46,23 +46,6 @@ def _say(text: str, style: str | None = None) -> None:
 EXIT_MODEL = 3
 
 
-def unanswered_lines(docs: list[tuple[str, DocumentResult]]) -> list[str]:
-    """One summary line, then each distinct reason once (a dead endpoint is one error)."""
-    asked = sum(r.llm.questions for _, r in docs if r.llm)
-    missing = sum(r.llm.failed_questions for _, r in docs if r.llm)
-    lines = [
-        f"the model left {missing} of {asked} questions unanswered in {len(docs)} documents "
-        f"({', '.join(n for n, _ in docs[:5])}{' …' if len(docs) > 5 else ''}):"
-    ]
-    seen: set[str] = set()
-    for _, r in docs:
-        for e in r.errors:
-            if e.startswith("model ") and e not in seen:
-                seen.add(e)
-                lines.append(f"  {e}")
-    return lines
-
-
 class Fmt(StrEnum):
     golden = "golden"
     json = "json"
@@ -121,7 +104,7 @@ def extract(
     ] = Mode.layout,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
-    from jixiao.output import golden_document
+    from jixiao.output import golden_document, unanswered_lines
     from jixiao.summary_table import document_lines
 
     settings = load_settings()
@@ -140,17 +123,7 @@ def extract(
                 lines += document_lines(golden_document(result), result.seconds)
             else:
                 docs.append(render(result, fmt.value))
-            for e in result.errors:
-                if not (result.llm and result.llm.failed_questions and e.startswith("model ")):
-                    _say(f"{name}: {e}", style="yellow")  # model errors: once, at the end
-            if result.status.value == "failed":
-                failed += 1
-            elif not quiet and fmt is not Fmt.table:
-                n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
-                _say(
-                    f"{name}: {result.status.value}, {len(result.records)} records, "
-                    f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
-                )
+            failed += _say_document(name, result, quiet or fmt is Fmt.table)
     if fmt is Fmt.table:
         text = safe_text("\n".join(lines))
     else:
@@ -161,12 +134,27 @@ def extract(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
-    if failed:
-        raise typer.Exit(code=1)
-    if unanswered:
-        for line in unanswered_lines(unanswered):
-            _say(line, style="red")
-        raise typer.Exit(code=EXIT_MODEL)
+    for line in unanswered_lines(unanswered) if unanswered else []:
+        _say(line, style="red")
+    if failed or unanswered:
+        raise typer.Exit(code=1 if failed else EXIT_MODEL)
+
+
+def _say_document(name: str, result: DocumentResult, quiet: bool) -> int:
+    """A document's errors (model errors are said once, at the end) and, unless ``quiet``,
+    its one-line summary; 1 when it failed."""
+    for e in result.errors:
+        if not (result.llm and result.llm.failed_questions and e.startswith("model ")):
+            _say(f"{name}: {e}", style="yellow")
+    if result.status.value == "failed":
+        return 1
+    if not quiet:
+        n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
+        _say(
+            f"{name}: {result.status.value}, {len(result.records)} records, "
+            f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
+        )
+    return 0
 
 
 def _extract_each(

@@ -34,3 +34,20 @@ def render(result: DocumentResult, fmt: str) -> dict[str, Any]:
     if fmt == "json":
         return full_document(result)
     raise ValueError(f"unknown format {fmt!r}: use golden or json")
+
+
+def unanswered_lines(docs: list[tuple[str, DocumentResult]]) -> list[str]:
+    """One summary line, then each distinct reason once (a dead endpoint is one error)."""
+    asked = sum(r.llm.questions for _, r in docs if r.llm)
+    missing = sum(r.llm.failed_questions for _, r in docs if r.llm)
+    lines = [
+        f"the model left {missing} of {asked} questions unanswered in {len(docs)} documents "
+        f"({', '.join(n for n, _ in docs[:5])}{' …' if len(docs) > 5 else ''}):"
+    ]
+    seen: set[str] = set()
+    for _, r in docs:
+        for e in r.errors:
+            if e.startswith("model ") and e not in seen:
+                seen.add(e)
+                lines.append(f"  {e}")
+    return lines
