@@ -23,6 +23,10 @@ class ModeRun(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_seconds: float = 0.0
+    questions: int = 0  # questions the mode asked the model (cache hits included)
+    failed_questions: int = 0  # of them, left without an answer
+    unanswered: dict[str, int] = Field(default_factory=dict)  # reason -> questions
+    model_errors: list[str] = Field(default_factory=list)  # distinct errors, first few
 
 
 def _rows(report: EvalReport) -> list[tuple[str, FieldScore]]:
@@ -31,11 +35,25 @@ def _rows(report: EvalReport) -> list[tuple[str, FieldScore]]:
     return rows
 
 
+def unanswered_failures(run: ModeRun) -> list[str]:
+    """A model mode that answered fewer questions than it asked fails (a dead model must not
+    pass as a model that had nothing to add)."""
+    if not run.failed_questions:
+        return []
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(run.unanswered.items()))
+    first = f"; {run.model_errors[0]}" if run.model_errors else ""
+    return [
+        f"{run.mode}: the model answered {run.questions - run.failed_questions} of "
+        f"{run.questions} questions ({why}){first}"
+    ]
+
+
 def check_modes(runs: list[ModeRun], *, base: str = "layout", better: str = "hybrid") -> list[str]:
     """Failures: ``better`` below ``base`` on any row, or any ungrounded value in any mode."""
     by_mode = {r.mode: r for r in runs}
     failures: list[str] = []
     for r in runs:
+        failures += unanswered_failures(r)
         if r.ungrounded:
             failures.append(
                 f"{r.mode}: {len(r.ungrounded)} ungrounded values in the output, "
@@ -78,6 +96,9 @@ def render_modes(runs: list[ModeRun]) -> Table:
     t.add_row("anomaly recall", *(_pct(r.report.anomalies.recall) for r in runs))
     t.add_row("ungrounded values", *(str(len(r.ungrounded)) for r in runs))
     t.add_row("model calls", *(str(r.model_calls) for r in runs))
+    t.add_row(
+        "questions answered", *(f"{r.questions - r.failed_questions}/{r.questions}" for r in runs)
+    )
     t.add_row("cache hits", *(str(r.cache_hits) for r in runs))
     t.add_row("tokens in / out", *(f"{r.prompt_tokens} / {r.completion_tokens}" for r in runs))
     t.add_row(
@@ -100,6 +121,9 @@ def modes_to_json(runs: list[ModeRun]) -> dict[str, object]:
                 "prompt_tokens": r.prompt_tokens,
                 "completion_tokens": r.completion_tokens,
                 "model_seconds": r.model_seconds,
+                "questions": r.questions,
+                "failed_questions": r.failed_questions,
+                "unanswered": r.unanswered,
             }
             for r in runs
         },

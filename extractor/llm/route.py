@@ -16,7 +16,8 @@ from typing import Any
 from extractor.layout.headers import PATTERNS, regex_labeler
 from extractor.layout.mapper import detect_form
 from extractor.layout.segment import Segment
-from extractor.llm.asker import Asker
+from extractor.llm.asker import Asker, describe
+from extractor.llm.failures import EndpointError, LLMError
 from extractor.llm.questions import (
     field_help,
     is_candidate,
@@ -105,26 +106,54 @@ def ask_labels(
     schema_version: str,
     forms: set[str] | None = None,
     images: list[bytes] | None = None,
+    errors: list[str] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Ask what each text of ``rows`` is, a chunk of whole rows per question; canonical text
     -> {category: field}. ``forms`` limits the fields offered to those the forms print;
-    ``images`` (PNG pages, for vision endpoints) are shown beside the texts."""
+    ``images`` (PNG pages, for vision endpoints) are shown beside the texts.
+
+    With ``errors``, a question without an answer adds its error there and the others are
+    still asked; once the endpoint itself failed, the remaining questions are not asked and
+    go into the ledger as ``not_asked``. Without ``errors``, the first failure is raised."""
     labels: dict[str, dict[str, str]] = {}
-    for part in chunks(rows):
+    parts = chunks(rows)
+    for i, part in enumerate(parts):
         texts = asked(part)
-        answer = asker.ask(
-            kinds_model(len(texts), forms),
-            with_images(
-                PROMPT.render(field_help=field_help(forms), texts=keyed_rows(part)), images
-            ),
-            context={"texts": texts},
-            key_parts={"pdf_sha256": pdf_sha256, "pages": pages, "schema_version": schema_version},
-            prompt_version=PROMPT.version,
-            max_tokens=TOKENS_PER_TEXT * len(texts) + 64,
-        )
-        for key, cats in labels_from_kinds(answer, texts).items():  # type: ignore[arg-type]
+        try:
+            answer = _ask_part(asker, part, texts, pdf_sha256, pages, schema_version, forms, images)
+        except LLMError as e:
+            if errors is None:
+                raise
+            errors.append(str(e))
+            if isinstance(e, EndpointError):
+                for rest in parts[i + 1 :]:
+                    q = describe(PROMPT.version, asked(rest))
+                    asker.unanswered(q, "not_asked", f"endpoint failed: {e.reason}", asked=False)
+                break
+            continue
+        for key, cats in labels_from_kinds(answer, texts).items():
             labels.setdefault(key, {}).update(cats)
     return labels
+
+
+def _ask_part(
+    asker: Asker,
+    part: list[list[Shown]],
+    texts: list[str],
+    pdf_sha256: str,
+    pages: list[int],
+    schema_version: str,
+    forms: set[str] | None,
+    images: list[bytes] | None,
+) -> Any:
+    return asker.ask(
+        kinds_model(len(texts), forms),
+        with_images(PROMPT.render(field_help=field_help(forms), texts=keyed_rows(part)), images),
+        context={"texts": texts},
+        key_parts={"pdf_sha256": pdf_sha256, "pages": pages, "schema_version": schema_version},
+        prompt_version=PROMPT.version,
+        max_tokens=TOKENS_PER_TEXT * len(texts) + 64,
+    )
 
 
 def with_images(messages: list[dict[str, Any]], images: list[bytes] | None) -> list[dict[str, Any]]:
