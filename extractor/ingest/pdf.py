@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pymupdf
 
 from extractor.ingest.chars import _Char, assemble_lines
-from extractor.ingest.furniture import in_margin, is_furniture, running_signatures
+from extractor.ingest.furniture import furniture_boxes, margin_texts, running_signatures
 from extractor.ingest.guards import garbled_text, page_over_limits, render_dpi
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
@@ -223,44 +223,11 @@ def _closing_lines(
     return out
 
 
-def margin_texts(lines: list[tuple[BBox, str]], height: float) -> list[tuple[str, float]]:
-    """The text lines (text, top) in the top and bottom margins of a page."""
-    return [(t, bb[1]) for bb, t in lines if t.strip() and in_margin(bb[1], bb[3], height)]
-
-
-def _apart(bb: BBox, lines: list[tuple[BBox, str]], height: float) -> bool:
-    """The margin text around the line (lines closer than half a line to it, in the
-    margin) has at least a line's height of space towards the page's body, and no
-    body text beside it: page furniture, not the top or bottom rows of a table."""
-    h = bb[3] - bb[1]
-    top = bb[3] <= height / 2
-    margin = [o for o, _ in lines if in_margin(o[1], o[3], height)]
-    body = [o for o, _ in lines if not in_margin(o[1], o[3], height)]
-    lo, hi = bb[1], bb[3]
-    grew = True
-    while grew:
-        grew = False
-        for o in margin:
-            if o[1] < hi + 0.5 * h and o[3] > lo - 0.5 * h and (o[1] < lo or o[3] > hi):
-                lo, hi, grew = min(lo, o[1]), max(hi, o[3]), True
-    if any(o[1] < hi and o[3] > lo for o in body):
-        return False
-    space = min(
-        (o[1] - hi if top else lo - o[3] for o in body if (o[1] >= hi if top else o[3] <= lo)),
-        default=height,
-    )
-    return space >= h
-
-
 def _without_furniture(
     chars: list[_Char], raw_lines: list[tuple[BBox, str]], height: float, running: set[str]
 ) -> tuple[list[_Char], list[tuple[BBox, str]]]:
     """Running headers/footers and page numbers taken out: not rows, titles or values."""
-    furniture = [
-        bb
-        for bb, t in raw_lines
-        if is_furniture(t, bb, height, running) and _apart(bb, raw_lines, height)
-    ]
+    furniture = furniture_boxes(raw_lines, height, running)
     if not furniture:
         return chars, raw_lines
     kept = [c for c in chars if not _inside_any((c.x0, c.cy, c.x1, c.cy), furniture)]
