@@ -14,8 +14,12 @@ similarity (``fuzzy``), and the mapper records which of the three matched.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -196,12 +200,69 @@ def _compiled(category: str) -> list[tuple[Entry, list[re.Pattern[str]]]]:
 _NO_KEY = [re.compile(p) for p in NO_KEY]
 
 
-@lru_cache(maxsize=65536)
 def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] | None:
     """(field, how) for a printed label in ``category``; how is ``label`` (the standard
-    label), ``synonym`` or ``fuzzy``. None when the text names no field there. Cached: a
-    form asks about the same few hundred texts thousands of times (the catalogue is fixed
-    for the life of a process)."""
+    label), ``synonym``, ``fuzzy``, or the source of a learned label (``taught``: accepted
+    from clerks' corrections; ``model``: the model's answer for this document), which is
+    only consulted where the catalogue itself has no match. None when the text names no
+    field there."""
+    hit = _lookup(text, category, fuzzy=fuzzy)
+    if hit is not None:
+        return hit
+    learned = _LEARNED.get()
+    if not learned:
+        return None
+    return learned.get((label_key(text), category))
+
+
+# Learned labels in effect: (label key, category) -> (field, source). Set per document by
+# ``learned_labels``, read by ``lookup`` (so segmentation, the mapper and the unknown-label
+# findings all see them). A context variable: safe across threads and batch workers.
+_LEARNED: ContextVar[dict[tuple[str, str], tuple[str, str]] | None] = ContextVar(
+    "jixiao_learned_labels", default=None
+)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A label learned outside the catalogue: printed text, its category and field, source."""
+
+    text: str
+    category: str
+    field: str
+    source: str  # taught | model
+
+
+@contextmanager
+def learned_labels(labels: Iterable[Learned]) -> Iterator[None]:
+    """Within the block, ``lookup`` also knows ``labels`` (added to the ones in effect)."""
+    merged = dict(_LEARNED.get() or {})
+    for lb in labels:
+        key = label_key(lb.text)
+        if key:
+            merged.setdefault((key, lb.category), (lb.field, lb.source))
+    token = _LEARNED.set(merged)
+    try:
+        yield
+    finally:
+        _LEARNED.reset(token)
+
+
+def catalogue_version(extra: Iterable[Learned] = ()) -> str:
+    """A short digest of the catalogue's patterns and of ``extra`` (taught labels): part of
+    every cache key and stored result, so a changed catalogue is never mistaken for the old."""
+    parts = [
+        f"{e.category}.{e.field}:{'|'.join(e.patterns)}" for es in CATALOGUE.values() for e in es
+    ]
+    parts += NO_KEY
+    parts += sorted(f"{lb.category}.{lb.field}={label_key(lb.text)}" for lb in extra)
+    return "cat-" + hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=65536)
+def _lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] | None:
+    """The catalogue's own answer. Cached: a form asks about the same few hundred texts
+    thousands of times (the catalogue is fixed for the life of a process)."""
     key = label_key(text)
     if not key:
         return None
