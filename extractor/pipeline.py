@@ -27,7 +27,7 @@ from extractor.checks.validators import validate_record
 from extractor.ingest.pdf import ingest, render_png
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
-from extractor.layout.segment import Segment, segment
+from extractor.layout.segment import Segment, Segmentation, row_stream, segment
 from extractor.llm.merge import fill_missing
 from jixiao import __version__
 from jixiao.errors import ConfigError, InputError
@@ -35,8 +35,10 @@ from jixiao.hashing import file_sha256
 from jixiao.sanitise import display_path, safe_text
 from jixiao.settings import Settings
 from schemas import SCHEMA_VERSION
+from schemas.catalogue import Learned, catalogue_version, learned_labels
 from schemas.findings import Finding, Severity
-from schemas.records import Record, SelfEvaluation, iter_values
+from schemas.grid import DocumentGrid
+from schemas.records import Record, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
 
 if TYPE_CHECKING:
@@ -121,20 +123,6 @@ def _quality(rr: RecordResult, notes: MapNotes) -> int:
     errors = sum(1 for f in rr.findings if f.severity == Severity.ERROR)
     ungrounded = sum(1 for f in rr.findings if f.code == "UNGROUNDED")
     return filled - 5 * errors - 10 * ungrounded - 3 * len(notes.problems)
-
-
-def _needs_help(rr: RecordResult, notes: MapNotes) -> bool:
-    """The mapper could not fill a core field, or a validator failed."""
-    if notes.problems or any(f.severity == Severity.ERROR for f in rr.findings):
-        return True
-    rec = rr.record
-    core = [rec.project_name]
-    if isinstance(rec, SelfEvaluation):
-        t = rec.funds.total
-        core += [t.full_year_budget, t.executed, t.execution_rate]
-    else:
-        core += [rec.funds.total]
-    return any(not v.text for v in core) or not rec.indicators
 
 
 def extract_document(
@@ -247,26 +235,9 @@ def _extract(
             )
             outcomes.append(None)
     if mode == "hybrid" and asker is not None:
-        todo = [i for i, o in enumerate(outcomes) if o is not None and _needs_help(*o)]
-        if todo:
-            label = _model_labeler(
-                asker,
-                [seg.segments[i] for i in todo],
-                grid.sha256,
-                result,
-                fallback=regex_labeler,
-                images=page_images,
-            )
-            for i in todo:
-                try:
-                    cand = _read(seg.segments[i], label, cells, rules, scan)
-                except Exception:
-                    continue
-                old = outcomes[i]
-                merged = _hybrid(old, cand, cells, rules, scan) if old is not None else None
-                if merged is not None:
-                    outcomes[i] = merged
-                    helped.add(i)
+        seg, outcomes, helped = _assist(
+            grid, seg, outcomes, asker, (cells, rules, scan), result, page_images
+        )
     for i, o in enumerate(outcomes):
         if o is None:
             partial = True
@@ -303,6 +274,119 @@ def _extract(
         result.errors.append("no performance form (项目名称 table) found")
     result.seconds = time.perf_counter() - t0
     return result
+
+
+Outcome = tuple[RecordResult, MapNotes] | None
+Checking = tuple[dict[str, str], RuleSet, ScanCells | None]  # cells, rules, scan
+ASSIST_ROUNDS = 3  # a table with no record found, then its records, then what is left
+
+
+def _read_all(segments: list[Segment], checking: Checking, errors: list[str]) -> list[Outcome]:
+    out: list[Outcome] = []
+    for s in segments:
+        try:
+            out.append(_read(s, regex_labeler, *checking))
+        except Exception as e:
+            errors.append(f"pages {s.pages}: record could not be mapped ({type(e).__name__}: {e})")
+            out.append(None)
+    return out
+
+
+def _used_ids(o: Outcome) -> set[str]:
+    if o is None:
+        return set()
+    return {cid for _, v in iter_values(o[0].record) if v.prov for cid in v.prov.cell_ids}
+
+
+def _orphan_tables(seg: Segmentation) -> list[Segment]:
+    """The first table of rows that no record start was found in, as a segment to ask
+    about (its labels, once learned, may show where the forms start)."""
+    if not seg.orphan_rows:
+        return []
+    first = seg.orphan_rows[0].table_id
+    return [Segment(rows=[r for r in seg.orphan_rows if r.table_id == first])]
+
+
+def _assist(
+    grid: DocumentGrid,
+    seg: Segmentation,
+    outcomes: list[Outcome],
+    asker: Asker,
+    checking: Checking,
+    result: DocumentResult,
+    images: Callable[[list[int]], list[bytes] | None],
+) -> tuple[Segmentation, list[Outcome], set[int]]:
+    """Hybrid: ask about every label text the catalogue does not know (and about a table
+    where no form start was found), re-read the document with the answers, and keep each
+    record's new reading only where it adds values and no error finding."""
+    from extractor.llm.assist import ask_unknown, label_questions
+    from extractor.llm.route import forms_of
+
+    learned: list[Learned] = []
+    asked: set[str] = set()
+    forms = forms_of(seg.segments) if seg.segments else None
+    cur_seg, cur_out = seg, outcomes
+    for _ in range(ASSIST_ROUNDS):
+        orphans = _orphan_tables(cur_seg)
+        segs = [*orphans, *cur_seg.segments]
+        used = [set[str]() for _ in orphans] + [_used_ids(o) for o in cur_out]
+        qs = label_questions(segs, used, forms, asked)
+        if not qs:
+            break
+        pages = sorted({p for s in segs for p in s.pages})
+        key_parts = {
+            "pdf_sha256": grid.sha256,
+            "pages": pages,
+            "schema_version": SCHEMA_VERSION,
+            "catalogue_version": catalogue_version(),
+        }
+        new = ask_unknown(asker, qs, key_parts, images(pages), result.errors)
+        if not new:
+            break
+        learned += new
+        with learned_labels(learned):
+            cur_seg = segment(grid)
+            cur_out = _read_all(cur_seg.segments, checking, [])
+    if not learned:
+        return seg, outcomes, set()
+    with learned_labels(learned):
+        return _merge_readings(grid, seg, outcomes, cur_seg, cur_out, checking)
+
+
+def _seg_key(s: Segment) -> tuple[str, int]:
+    return (s.rows[0].table_id, s.rows[0].index) if s.rows else ("", 0)
+
+
+def _merge_readings(
+    grid: DocumentGrid,
+    old_seg: Segmentation,
+    old: list[Outcome],
+    new_seg: Segmentation,
+    new: list[Outcome],
+    checking: Checking,
+) -> tuple[Segmentation, list[Outcome], set[int]]:
+    """Pair the layout and assisted readings by where each record starts: a record both
+    found keeps the layout reading with its gaps filled (``_hybrid``); a record only the
+    assisted reading found is added when no value of it is ungrounded; a record only layout
+    found stays. In document order."""
+    order = {(r.table_id, r.index): k for k, r in enumerate(row_stream(grid))}
+    before = {_seg_key(s): (s, o) for s, o in zip(old_seg.segments, old, strict=True)}
+    items: list[tuple[int, Segment, Outcome, bool]] = []
+    for s, cand in zip(new_seg.segments, new, strict=True):
+        key = _seg_key(s)
+        if key in before:
+            s_old, o_old = before.pop(key)
+            merged = _hybrid(o_old, cand, *checking) if o_old and cand else None
+            items.append((order.get(key, 0), s_old, merged or o_old, merged is not None))
+        elif cand is not None and not any(f.code == "UNGROUNDED" for f in cand[0].findings):
+            items.append((order.get(key, 0), s, cand, True))
+    items += [(order.get(k, 0), s, o, False) for k, (s, o) in before.items()]
+    items.sort(key=lambda x: x[0])
+    taken = {(r.table_id, r.index) for _, s, _, _ in items for r in s.rows}
+    orphans = [r for r in new_seg.orphan_rows if (r.table_id, r.index) not in taken]
+    seg = Segmentation(segments=[s for _, s, _, _ in items], orphan_rows=orphans)
+    helped = {k for k, it in enumerate(items) if it[3]}
+    return seg, [o for _, _, o, _ in items], helped
 
 
 def _model_labeler(

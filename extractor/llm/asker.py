@@ -120,7 +120,11 @@ class Asker:
             prompt_version,
             self.model,
             key_parts["schema_version"],
-            {"messages": messages, "response": response_model.__name__},
+            {
+                "messages": messages,
+                "response": response_model.__name__,
+                "catalogue": key_parts.get("catalogue_version"),
+            },
         )
         if self.cache is not None:
             hit = self.cache.get(key)
