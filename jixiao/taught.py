@@ -71,21 +71,28 @@ def load_taught(path: Path) -> TaughtFile:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return TaughtFile()
-    except OSError as e:
-        raise TaughtFileError(f"taught catalogue {path} cannot be read: {e.strerror or e}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise TaughtFileError(f"taught catalogue {path} cannot be read: {e}") from e
     try:
         taught = TaughtFile.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as e:
-        raise TaughtFileError(
-            f"taught catalogue {path} is broken ({type(e).__name__}: {str(e).splitlines()[0]}): "
-            "repair or remove it (JIXIAO_CATALOGUE_FILE), then accept the labels again"
-        ) from e
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise _broken(path, f"{'.'.join(str(x) for x in err['loc'])}: {err['msg']}") from e
+    except ValueError as e:
+        raise _broken(path, f"not JSON: {e}") from e
     for lb in taught.labels:
         try:
             check_target(lb.category, lb.field)
         except TeachError as e:
-            raise TaughtFileError(f"taught catalogue {path} is broken: {e}") from e
+            raise _broken(path, str(e)) from e
     return taught
+
+
+def _broken(path: Path, why: str) -> TaughtFileError:
+    return TaughtFileError(
+        f"taught catalogue {path} is broken ({why}): repair or remove it "
+        "(JIXIAO_CATALOGUE_FILE), then accept the labels again"
+    )
 
 
 def taught_labels(settings: Settings) -> tuple[Learned, ...]:

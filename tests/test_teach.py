@@ -249,6 +249,10 @@ def test_a_broken_file_is_one_clear_error(tmp_path: Path) -> None:
         path.write_text(text, encoding="utf-8")
         with pytest.raises(TaughtFileError, match=re.escape(f"taught catalogue {path} is broken")):
             load_taught(path)
+    path.write_bytes(b"\xff\xfe{")
+    with pytest.raises(TaughtFileError, match="cannot be read"):
+        load_taught(path)
+    path.write_text("{not json", encoding="utf-8")
     out = CliRunner().invoke(
         app, ["extract", str(tmp_path / "x.pdf")], env={"JIXIAO_CATALOGUE_FILE": str(path)}
     )
