@@ -10,7 +10,7 @@ bad input.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -25,6 +25,7 @@ from extractor.checks.ocr_text import (
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
 from extractor.ingest.pdf import ingest, render_png
+from extractor.layout.context import label_context
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
 from extractor.layout.segment import Segment, Segmentation, row_stream, segment
@@ -134,10 +135,13 @@ def extract_document(
     asker: Asker | None = None,
     cells_out: dict[str, str] | None = None,
     ocr: OcrEngine | None = None,
+    taught: Sequence[Learned] = (),
 ) -> DocumentResult:
     """Extract and check every form in ``path``. ``cells_out``, when given, receives the
     document's cell index (id → text), so a caller can audit the result's grounding.
     ``ocr`` reads scanned pages (default: RapidOCR, when ``JIXIAO_OCR`` is on).
+    ``taught``: labels clerks taught the catalogue (``jixiao labels --accept``), known
+    to the whole read; the result names the catalogue version it was read with.
 
     Never raises for the document: any exception while reading or checking it (a bug, an
     unforeseen file) makes the result ``failed`` with one error line. Only a missing model
@@ -150,8 +154,11 @@ def extract_document(
         )
     t0 = time.perf_counter()
     shown = display_path(path)
+    cells: dict[str, str] = {} if cells_out is None else cells_out
     try:
-        result = _extract(Path(path), settings, rules, mode, asker, cells_out, ocr)
+        with learned_labels(taught):
+            result = _extract(Path(path), settings, rules, mode, asker, cells, ocr)
+            result.label_context = label_context(cells) if result.records else None
     except Exception as e:  # one document fails, with one line; the caller goes on
         result = DocumentResult(
             path=shown,
@@ -161,6 +168,7 @@ def extract_document(
             mode=mode,
             errors=[f"{shown}: extraction failed ({type(e).__name__}: {safe_text(str(e))})"],
         )
+    result.catalogue_version = catalogue_version(taught)
     result.path = shown
     result.errors = [safe_text(e.replace(str(path), shown)) for e in result.errors]
     result.seconds = time.perf_counter() - t0

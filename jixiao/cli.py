@@ -168,7 +168,9 @@ def _extract_each(
     done, its scanned pages one by one as OCR reads them."""
     from extractor.pipeline import extract_document
     from jixiao.summary_table import PageCountingOcr, page_count
+    from jixiao.taught import taught_labels
 
+    taught = taught_labels(settings)
     counts = [page_count(f) for f in files]
     task = progress.add_task("pages", total=sum(counts) or None)
     done = 0
@@ -183,7 +185,9 @@ def _extract_each(
 
         ocr = PageCountingOcr(settings, on_page) if settings.ocr else None
         try:
-            result = extract_document(f, settings, mode=mode.value, asker=asker_for(), ocr=ocr)
+            result = extract_document(
+                f, settings, mode=mode.value, asker=asker_for(), ocr=ocr, taught=taught
+            )
         except Exception as crash:  # one document's crash never loses the others' output
             result = _crashed(f, crash)
         done += n
@@ -200,23 +204,6 @@ def _crashed(path: Path, e: Exception) -> DocumentResult:
         status=DocumentStatus.FAILED,
         errors=[f"extraction failed: {type(e).__name__}: {e}"],
     )
-
-
-@app.command()
-def labels(
-    files: Annotated[
-        list[Path] | None, typer.Argument(help="PDFs to read (none: every record of the store)")
-    ] = None,
-    db: Annotated[
-        str | None, typer.Option("--db", help="store URL (default JIXIAO_DB_URL)")
-    ] = None,
-) -> None:
-    """The printed labels the label catalogue does not know, with how many records print them."""
-    from jixiao.labels import format_counts, labels_of_pdfs, labels_of_store
-
-    settings = load_settings()
-    counts = labels_of_pdfs(files, settings) if files else labels_of_store(db or settings.db_url)
-    typer.echo(format_counts(counts))
 
 
 @app.command("eval")
@@ -311,8 +298,10 @@ def _model(settings: Settings, mode: Mode) -> Iterator[Callable[[], Asker | None
         yield lambda: build_asker(settings, client, endpoint=ep)
 
 
+from jixiao.cli_labels import labels_cmd  # noqa: E402
 from jixiao.cli_model import model_app  # noqa: E402
 
+app.command("labels")(labels_cmd)
 app.add_typer(model_app, name="model")
 
 

@@ -17,6 +17,7 @@ from extractor.checks.grounding import audit_grounding
 from extractor.pipeline import Mode, extract_document
 from jixiao.output import golden_document
 from jixiao.settings import Settings
+from jixiao.taught import taught_labels
 from schemas.results import DocumentResult
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ def run_mode(
 ) -> ModeRun:
     """Evaluate ``mode`` on ``cases``; sum the model ledgers; audit grounding of every record."""
     run = ModeRun(mode=mode, report=EvalReport(variant="none"))  # the report comes last
+    taught = taught_labels(settings)
 
     def extract(pdf: Path) -> ExtractOutcome:
         cells: dict[str, str] = {}
@@ -41,6 +43,7 @@ def run_mode(
             mode=mode,
             asker=asker_for(),
             cells_out=cells,
+            taught=taught,
         )
         advance()
         for line in audit_grounding([r.record for r in result.records], cells):

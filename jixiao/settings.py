@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Scoring rules applied by the validators (see extractor/checks/rules.py).
     rule_set: str = "cn-default"
     cache_dir: Path = Path(".jixiao/cache")
+    # Labels clerks taught the catalogue (`jixiao labels --accept`), read by every extraction.
+    catalogue_file: Path = Path(".jixiao/taught-labels.json")
     # Model endpoint (any OpenAI-compatible server). Unset: the embedded llama.cpp server
     # is started on 127.0.0.1:JIXIAO_LLM_PORT with the model assembled from PyPI.
     llm_base_url: str | None = None

@@ -55,6 +55,17 @@ class RecordResult(BaseModel):
     route: str = "layout"
 
 
+class LabelContext(BaseModel):
+    """The cells a label the catalogue does not know names, kept so that a reviewer's
+    correction can propose that label as a synonym of the corrected field (``jixiao labels
+    --proposals``): each such cell's text, and the label cell left of it in its row and/or
+    heading its column. Cells named only by known labels are not kept."""
+
+    texts: dict[str, str] = Field(default_factory=dict)  # cell id → text (values and labels)
+    row_label: dict[str, str] = Field(default_factory=dict)  # value cell → its row's label cell
+    column_header: dict[str, str] = Field(default_factory=dict)  # value cell → header cell
+
+
 class DocumentResult(BaseModel):
     path: str
     sha256: str | None = None
@@ -70,3 +81,6 @@ class DocumentResult(BaseModel):
     extractor_version: str | None = None
     mode: str = "layout"
     llm: LLMLedger | None = None
+    # Digest of the label catalogue and the taught labels this result was read with.
+    catalogue_version: str | None = None
+    label_context: LabelContext | None = None

@@ -17,6 +17,7 @@ from pathlib import Path
 from jixiao.settings import Settings
 from jixiao.store import Store, count_records, find_document, save_result
 from jixiao.store import review as rv
+from jixiao.taught import TaughtFileError, taught_labels
 
 Progress = Callable[[float, str], None]
 
@@ -101,6 +102,8 @@ def extract_upload(
         return _extract_saved(store, name, data, settings, say)
     except OSError as e:
         return _refused(name, without_paths(f"无法保存或读取：{e.strerror or e}", name))
+    except TaughtFileError:
+        return _refused(name, "标签目录文件（JIXIAO_CATALOGUE_FILE）损坏：请管理员修复后再上传")
 
 
 def _extract_saved(
@@ -108,6 +111,7 @@ def _extract_saved(
 ) -> UploadOutcome:
     from extractor.pipeline import extract_document
 
+    taught = taught_labels(settings)  # a broken catalogue file: refused before it is saved
     say(0.05, f"保存 {name}")
     path, digest = save_upload(name, data, settings.upload_dir)
     with store.session() as s:
@@ -127,7 +131,7 @@ def _extract_saved(
                 seconds=0.0,
             )
     say(0.15, f"提取 {name}")
-    result = extract_document(path, settings)
+    result = extract_document(path, settings, taught=taught)
     say(0.85, f"保存 {len(result.records)} 条记录")
     errors = [without_paths(e, name) for e in result.errors]
     with store.session() as s:

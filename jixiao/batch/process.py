@@ -26,15 +26,20 @@ from jixiao.errors import InputError, LeaseLostError
 from jixiao.settings import Settings
 from jixiao.store import Document, Store, job_counts, pending_jobs, start_job
 from jixiao.store.models import FINISHED_STATES
+from jixiao.taught import taught_labels
+from schemas.catalogue import Learned, catalogue_version
 from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
     from jixiao.batch.lease import BatchLease
 
 
-def _in_store(store: Store, shas: list[str], mode: str, rule_set: str) -> dict[str, int]:
+def _in_store(
+    store: Store, shas: list[str], mode: str, rule_set: str, catalogue: str
+) -> dict[str, int]:
     """sha256 → id of a document already in the store that this run would only repeat
-    (same mode, rule set and extractor version; never a failed document)."""
+    (same mode, rule set, extractor version and catalogue version, taught labels
+    included; never a failed document)."""
     existing: dict[str, int] = {}
     for i in range(0, len(shas), 500):
         with store.session() as s:
@@ -45,6 +50,7 @@ def _in_store(store: Store, shas: list[str], mode: str, rule_set: str) -> dict[s
                 Document.mode,
                 Document.rule_set,
                 Document.extractor_version,
+                Document.result["catalogue_version"].as_string().label("catalogue"),
             ).where(Document.sha256.in_(shas[i : i + 500]))
             for doc in s.execute(q):
                 if (
@@ -52,6 +58,7 @@ def _in_store(store: Store, shas: list[str], mode: str, rule_set: str) -> dict[s
                     and doc.mode == mode
                     and doc.rule_set == rule_set
                     and doc.extractor_version == __version__
+                    and doc.catalogue == catalogue
                 ):
                     existing[doc.sha256] = doc.id
     return existing
@@ -104,6 +111,7 @@ def process_jobs(
     from extractor.checks.rules import get_rule_set
 
     rule_set = get_rule_set(settings.rule_set).id
+    taught = taught_labels(settings)  # read once here; every task carries them
     with store.session() as s:
         todo = [Job(j.id, j.source, j.sha256) for j in pending_jobs(s, batch)]
         counts = job_counts(s, batch)
@@ -112,7 +120,7 @@ def process_jobs(
     writer = Writer(store, report, log, obs)
     queue = _Queue(todo)
     shas = [j.sha256 for j in queue.primaries if j.sha256]
-    existing = _in_store(store, shas, mode, rule_set)
+    existing = _in_store(store, shas, mode, rule_set, catalogue_version(taught))
     if existing:
         keep: deque[Job] = deque()
         for job in queue.primaries:
@@ -126,7 +134,7 @@ def process_jobs(
     if hasattr(runner, "on_note"):
         runner.on_note = log.note
     try:
-        _Feeder(store, settings, runner, found, queue, writer, zips, spool, lease).run()
+        _Feeder(store, settings, runner, found, queue, writer, zips, spool, lease, taught).run()
     finally:
         spool.close()
         zips.close()
@@ -144,8 +152,10 @@ class _Feeder:
         zips: ZipCache,
         spool: Spool,
         lease: BatchLease | None,
+        taught: tuple[Learned, ...] = (),
     ) -> None:
         self.store, self.settings, self.runner, self.found = store, settings, runner, found
+        self.taught = taught
         self.queue, self.writer, self.zips, self.spool = queue, writer, zips, spool
         self.lease = lease
         self.tries: dict[int, int] = {}  # crashes per job in this run
@@ -155,11 +165,17 @@ class _Feeder:
             raise InputError("no longer in the archive")
         if self.runner.ships_bytes:
             data = read_found(f, self.settings, self.zips)
-            return DocTask(job.id, job.source, job.sha256, data=data, attempt=attempt)
+            return DocTask(
+                job.id, job.source, job.sha256, data=data, attempt=attempt, taught=self.taught
+            )
         if f.in_zip:
             path, _sha = self.spool.write(f, job.id)
-            return DocTask(job.id, job.source, job.sha256, path=str(path), attempt=attempt)
-        return DocTask(job.id, job.source, job.sha256, path=str(f.path), attempt=attempt)
+            return DocTask(
+                job.id, job.source, job.sha256, path=str(path), attempt=attempt, taught=self.taught
+            )
+        return DocTask(
+            job.id, job.source, job.sha256, path=str(f.path), attempt=attempt, taught=self.taught
+        )
 
     def feed(self) -> Iterator[DocTask]:
         q = self.queue

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jixiao.settings import Settings
+from schemas.catalogue import Learned
 from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class DocTask:
     path: str | None = None
     data: bytes | None = None
     attempt: int = 1
+    taught: tuple[Learned, ...] = ()  # the taught labels (read once by the batch process)
 
 
 # PyMuPDF is not thread-safe: a worker running several threads extracts one at a time.
@@ -67,10 +69,12 @@ def process_task(
                 with tempfile.TemporaryDirectory(prefix="jixiao-") as tmp:
                     p = Path(tmp) / "document.pdf"
                     p.write_bytes(task.data)
-                    result = extract_document(p, settings, mode=m, asker=asker)
+                    result = extract_document(p, settings, mode=m, asker=asker, taught=task.taught)
                     result.errors = [e.replace(str(p), task.source) for e in result.errors]
             else:
-                result = extract_document(task.path or task.source, settings, mode=m, asker=asker)
+                result = extract_document(
+                    task.path or task.source, settings, mode=m, asker=asker, taught=task.taught
+                )
                 if task.path and task.path != task.source:  # a zip member's spooled file
                     result.errors = [e.replace(task.path, task.source) for e in result.errors]
     except Exception as e:  # a bug: this document fails, the batch goes on
