@@ -36,7 +36,7 @@ from jixiao.hashing import file_sha256
 from jixiao.sanitise import display_path, safe_text
 from jixiao.settings import Settings
 from schemas import SCHEMA_VERSION
-from schemas.catalogue import Learned, catalogue_version, learned_labels
+from schemas.catalogue import Learned, catalogue_version, in_effect, learned_labels
 from schemas.findings import Finding, Severity
 from schemas.grid import DocumentGrid
 from schemas.records import Record, iter_values
@@ -307,12 +307,12 @@ def _used_ids(o: Outcome) -> set[str]:
 
 
 def _orphan_tables(seg: Segmentation) -> list[Segment]:
-    """The first table of rows that no record start was found in, as a segment to ask
-    about (its labels, once learned, may show where the forms start)."""
-    if not seg.orphan_rows:
-        return []
-    first = seg.orphan_rows[0].table_id
-    return [Segment(rows=[r for r in seg.orphan_rows if r.table_id == first])]
+    """Each table of rows that no record start was found in, as a segment to ask about
+    (its labels, once learned, may show where the forms start)."""
+    tables: dict[str, Segment] = {}
+    for r in seg.orphan_rows:
+        tables.setdefault(r.table_id, Segment()).rows.append(r)
+    return list(tables.values())
 
 
 def _assist(
@@ -334,23 +334,25 @@ def _assist(
     asked: set[str] = set()
     forms = forms_of(seg.segments) if seg.segments else None
     cur_seg, cur_out = seg, outcomes
-    for _ in range(ASSIST_ROUNDS):
+    for round_ in range(ASSIST_ROUNDS):
         orphans = _orphan_tables(cur_seg)
         segs = [*orphans, *cur_seg.segments]
         used = [set[str]() for _ in orphans] + [_used_ids(o) for o in cur_out]
-        qs = label_questions(segs, used, forms, asked)
+        qs = label_questions(segs, used, forms, asked, first=round_ == 0)
         if not qs:
+            if round_ == 0:
+                continue  # no first text unknown: the other texts may be
             break
         pages = sorted({p for s in segs for p in s.pages})
         key_parts = {
             "pdf_sha256": grid.sha256,
             "pages": pages,
             "schema_version": SCHEMA_VERSION,
-            "catalogue_version": catalogue_version(),
+            "catalogue_version": catalogue_version(in_effect()),
         }
         new = ask_unknown(asker, qs, key_parts, images(pages), result.errors)
         if not new:
-            break
+            continue
         learned += new
         with learned_labels(learned):
             cur_seg = segment(grid)

@@ -27,6 +27,7 @@ from schemas.values import MatchStatus, Provenance, Value
 LABEL_VALUE = re.compile(r"^(?P<label>[^:：]{1,20})[:：]\s*(?P<value>\S.*)$", re.S)
 PHONE = re.compile(r"(?:\+?86[-\s]?)?(?:\d{3,4}[-\s]?)?\d{7,8}$|1\d{10}$")
 PERIOD = re.compile(r"^\s*(\S+?)\s*(?:-{1,2}|—+|~|～|至|到)\s*(\S+)\s*$")
+ONE_DATE = re.compile(r"^(19|20)\d{2}([-/.])\d{1,2}\2\d{1,2}$")
 PLACEHOLDER = re.compile(r"^(指标\d*[:：]?|[.…⋯·。\-—_/\\、,，\s\d]*|\d+[.、)]?)$")
 GOAL_BLOCK = re.compile(r"^(年度)?绩效目标\d*$|^目标\d+$")
 _NO_KEY = [re.compile(p) for p in NO_KEY]
@@ -106,7 +107,10 @@ def split_leader_phone(v: Value) -> tuple[Value, Value] | None:
 
 def split_period(v: Value) -> tuple[Value, Value] | None:
     """A period in one cell (``2019-2021``, ``202001-202012``, ``2020年1月--2020年11月``)."""
-    m = PERIOD.match(normalise_text(v.text or ""))
+    text = normalise_text(v.text or "")
+    if ONE_DATE.match(text):
+        return None  # 2023-01-01 is one date, not a period 2023 to 01-01
+    m = PERIOD.match(text)
     if not m or not re.search(r"\d", m.group(1)) or not re.search(r"\d", m.group(2)):
         return None
     return part_value(v, m.group(1)), part_value(v, m.group(2))

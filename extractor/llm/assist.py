@@ -10,57 +10,185 @@ answers teach, as learned labels; the pipeline re-reads the document with them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from extractor.layout.cells import header_columns
 from extractor.layout.segment import Row, Segment
+from extractor.layout.vocabulary import LEVEL1, LEVEL2_PARENT, canon
 from extractor.llm.asker import Asker, describe
 from extractor.llm.failures import EndpointError, LLMError
-from extractor.llm.questions import is_candidate
+from extractor.llm.questions import FIELDS, is_candidate
 from extractor.llm.route import HEAD_ROWS, TAIL_ROWS, with_images
 from extractor.llm.unknown import (
     LabelQuestion,
     answers_model,
+    content_hints,
     learned_from,
     question,
     render_questions,
+    settle,
 )
 from prompts import load
-from schemas.catalogue import Learned, is_known, lookup
-from schemas.numbers import normalise_text
+from schemas.catalogue import Learned, is_known, label_key, lookup
+from schemas.grid import Cell
+from schemas.numbers import normalise_text, parse_decimal
 
-PROMPT = load("label_options", 1)
-CHUNK = 24  # questions per call: ~12 answer tokens each, ~30 s on 2 CPU cores
+PROMPT = load("label_options", 5)
+CHUNK = 1  # one text per question: measured far better than 24 per question
 TOKENS_PER_QUESTION = 14
 MAX_LABEL_CHARS = 12  # longer texts are values or headings, not field labels
-KEY_CATEGORIES = ("key", "decl_funds")  # labels whose right neighbour is their value
+KEY_CATEGORIES = ("key", "decl_funds")
+TAXONOMY = frozenset((*LEVEL1, *LEVEL2_PARENT))
+LONG_TEXT = 20  # characters: a goal's text, not a label or a name
+ALIGN_PT = 2.0  # cell starts this close are one column
+DASHES = frozenset(("-", "—", "--", "/"))
+PHONE_LIKE = re.compile(r"\d{7,12}")
+HEADER_CELLS = 5  # a key-value row prints two or three pairs; a heading row more labels  # labels whose right neighbour is their value
 
 
 def _label_rows(seg: Segment) -> list[Row]:
+    """The head rows up to a known indicator header (below it, rows print indicators, not
+    labels), and the last rows (总分, 评分等级)."""
     rows = seg.rows
-    return rows[:HEAD_ROWS] + rows[max(HEAD_ROWS, len(rows) - TAIL_ROWS) :]
+    head: list[Row] = []
+    for row in rows[:HEAD_ROWS]:
+        head.append(row)
+        if header_columns(row, "indicator_columns", 3):
+            break
+    return head + rows[max(len(head), len(rows) - TAIL_ROWS) :]
+
+
+def could_be_label(text: str) -> bool:
+    """A short text with Chinese, no figure (labels print none: 指标1：… is a name, 8万 an
+    amount) and not a term of the indicator taxonomy (产出指标 is a value of 一级指标)."""
+    key = label_key(text)
+    if not is_candidate(text) or not key or len(key) > MAX_LABEL_CHARS:
+        return False
+    if re.search(r"\d", key):
+        return False
+    return canon(key) not in TAXONOMY
 
 
 def _is_key_label(text: str) -> bool:
     return any(lookup(text, cat, fuzzy=False) is not None for cat in KEY_CATEGORIES)
 
 
+def _header_like(anchored: list[Cell], below: list[Row]) -> bool:
+    """A row of column headings: at least ``HEADER_CELLS`` texts, every one label-like,
+    over a row whose cells start where its cells start (a key-value row such as 主管部门 |
+    区民政局 | 实施单位 | 区养老中心 is not followed by its own columns)."""
+    texts = [c.text for c in anchored if c.text.strip()]
+    if len(texts) < HEADER_CELLS or not all(could_be_label(t) or is_known(t) for t in texts):
+        return False
+    if not below:
+        return False
+    starts = [c.x0 for c in anchored]
+    under = [c for c in below[0].cells if c.id in below[0].anchors]
+    aligned = sum(1 for c in under if any(abs(c.x0 - x) <= ALIGN_PT for x in starts))
+    return aligned >= max(HEADER_CELLS - 1, int(0.7 * len(anchored)))
+
+
+def _is_amount(text: str) -> bool:
+    """A figure that can be an amount, a rate or a score (a phone number is not)."""
+    t = normalise_text(text)
+    return parse_decimal(t) is not None and not PHONE_LIKE.fullmatch(t)
+
+
+def _printed_under(
+    cell: Cell, i: int, anchored: list[Cell], heading: bool, below: list[Row]
+) -> list[str]:
+    """What a label's values look like: the texts in its column under a heading, else the
+    text after it in its row."""
+    if heading:
+        return [
+            c.text
+            for r in below
+            for c in r.cells
+            if c.id in r.anchors and abs(c.x0 - cell.x0) <= ALIGN_PT and c.text.strip()
+        ]
+    after = [c.text for c in anchored[i + 1 :] if c.text.strip()]
+    return after[:1]
+
+
+def _named_fields(texts: Iterable[str]) -> set[str]:
+    """The answer fields that known labels among ``texts`` already name."""
+    out = set()
+    for t in texts:
+        for name, (_, places) in FIELDS.items():
+            if any((hit := lookup(t, cat, fuzzy=False)) and hit[0] == f for cat, f in places):
+                out.add(name)
+    return out
+
+
+def _sections(anchored: list[Cell], cell: Cell, heading: bool, below: list[Row]) -> tuple[str, ...]:
+    """Which groups of fields a label can name, by where it is printed: a heading row over
+    indicator rows (taxonomy terms below) names indicator columns, over figures funds or
+    score columns; a label beside figures names a funds row or the total row; a label
+    over long text a goal; any other a header field or a goal."""
+    texts = [normalise_text(c.text) for r in below[:3] for c in r.cells if c.id in r.anchors]
+    first_below = [normalise_text(c.text) for c in (below[0].cells if below else [])]
+    if heading:
+        if any(t in TAXONOMY for t in texts):
+            return ("indicators",)
+        if any(_is_amount(t) for t in first_below):
+            return ("funds", "indicators")
+        return ("goals", "indicators")
+    k = anchored.index(cell)
+    after = [normalise_text(c.text) for c in anchored[k + 1 :]]
+    if any(_is_amount(t) or t in DASHES for t in after):
+        return ("funds", "indicators")
+    if any(len(t) > LONG_TEXT for t in first_below):
+        return ("goals",)
+    return ("header", "goals")
+
+
 def _row_questions(
-    row: Row, used: set[str], forms: set[str] | None, asked: set[str]
+    row: Row,
+    used: set[str],
+    forms: set[str] | None,
+    skip: set[str],
+    seen: set[str],
+    first: bool,
+    below: list[Row] | None = None,
 ) -> list[LabelQuestion]:
+    """The row's unknown label texts. In a ``first`` round, only the first text of a row
+    or the texts of a heading row: a row's later texts are often values (主管部门 | 区民政局
+    | 实施单位 | 区养老中心), and once its first label is known, the value after it is not
+    asked about (the next round)."""
     out = []
     anchored = [c for c in row.cells if c.id in row.anchors]
     context = [c.text for c in row.cells]
-    for i, c in enumerate(anchored):
+    heading = _header_like(anchored, below or [])
+    asked_here = anchored
+    if first and not heading:
+        asked_here = [c for c in anchored if c.text.strip()][:1]
+    for c in asked_here:
+        i = anchored.index(c)
         key = normalise_text(c.text)
-        if c.id in used or key in asked or not is_candidate(c.text):
-            continue
-        if len(key) > MAX_LABEL_CHARS or is_known(c.text):
+        if c.id in used or key in skip or not could_be_label(c.text) or is_known(c.text):
             continue
         if i > 0 and _is_key_label(anchored[i - 1].text):
             continue
-        asked.add(key)
-        out.append(question(c.text, context, forms))
+        seen.add(key)
+        skip.add(key)
+        groups = _sections(anchored, c, heading, below or [])
+        taken = _named_fields(a.text for a in anchored if a is not c)
+        hints = content_hints(_printed_under(c, i, anchored, heading, below or []))
+        out.append(
+            question(
+                c.text,
+                context,
+                forms,
+                groups,
+                scope=f"{row.table_id}:{'+'.join(groups)}",
+                taken=taken,
+                hints=hints,
+            )
+        )
     return out
 
 
@@ -69,13 +197,31 @@ def label_questions(
     used: Sequence[set[str]],
     forms: set[str] | None,
     asked: set[str],
+    *,
+    first: bool = False,
 ) -> list[LabelQuestion]:
     """The unknown label texts of ``segments`` (``used``: the cell ids each record read as
-    values), each asked once per document (``asked``: normalised texts, updated)."""
-    out: list[LabelQuestion] = []
+    values), each asked once per document (``asked``: normalised texts, updated); ``first``:
+    the first round (see ``_row_questions``)."""
+    per_seg: list[list[LabelQuestion]] = []
     for seg, ids in zip(segments, used, strict=True):
+        seen: set[str] = set()  # each segment counts a text once
+        qs = []
         for row in _label_rows(seg):
-            out += _row_questions(row, ids, forms, asked)
+            below = seg.rows[seg.rows.index(row) + 1 :][:3]
+            qs += _row_questions(row, ids, forms, seen | asked, seen, first, below)
+        per_seg.append(qs)
+    # Forms of one template print the same labels in every record, values mostly differ:
+    # where there are several records, a text printed in only one of them is not asked.
+    counts = Counter(normalise_text(q.text) for qs in per_seg for q in qs)
+    need = 2 if len(per_seg) > 1 else 1
+    out: list[LabelQuestion] = []
+    for qs in per_seg:
+        for q in qs:
+            key = normalise_text(q.text)
+            if counts[key] >= need and key not in asked:
+                asked.add(key)
+                out.append(q)
     return out
 
 
@@ -86,27 +232,37 @@ def ask_unknown(
     images: list[bytes] | None,
     errors: list[str],
 ) -> list[Learned]:
-    """Ask ``qs`` in chunks; the labels the answers teach. A chunk without an answer adds
-    its error to ``errors``; after an endpoint failure the rest are not asked (ledger)."""
+    """Settle ``qs`` by similarity (``settle``); ask the model where two or more fields are
+    too close to call. Labels the similarity decided are learned as ``inferred``, those the
+    model decided as ``model``. A question without an answer adds its error to ``errors``;
+    after an endpoint failure the rest are not asked (ledger)."""
     learned: list[Learned] = []
-    parts = [qs[i : i + CHUNK] for i in range(0, len(qs), CHUNK)]
-    for n, part in enumerate(parts):
+    unsure: list[LabelQuestion] = []
+    for st in settle(qs):
+        if st.field is None:
+            continue
+        if len(st.close) == 1:
+            learned += [Learned(st.question.text, c, f, "inferred") for c, f in FIELDS[st.field][1]]
+        else:
+            unsure.append(replace(st.question, options=st.close, scores=()))
+    failed = False
+    for q in unsure:
+        if failed:
+            desc = describe(PROMPT.version, [q.text])
+            asker.unanswered(desc, "not_asked", "endpoint failed", asked=False)
+            continue
         try:
             answer = asker.ask(
-                answers_model(part),
-                with_images(PROMPT.render(questions=render_questions(part)), images),
-                context={"texts": [q.text for q in part]},
+                answers_model([q]),
+                with_images(PROMPT.render(questions=render_questions([q])), images),
+                context={"texts": [q.text]},
                 key_parts=key_parts,
                 prompt_version=PROMPT.version,
-                max_tokens=TOKENS_PER_QUESTION * len(part) + 32,
+                max_tokens=TOKENS_PER_QUESTION + 32,
             )
         except LLMError as e:
             errors.append(str(e))
-            if isinstance(e, EndpointError):
-                for rest in parts[n + 1 :]:
-                    q = describe(PROMPT.version, [x.text for x in rest])
-                    asker.unanswered(q, "not_asked", f"endpoint failed: {e.reason}", asked=False)
-                break
+            failed = isinstance(e, EndpointError)
             continue
-        learned += learned_from(answer, part)
+        learned += learned_from(answer, [q])
     return learned

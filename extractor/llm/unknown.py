@@ -11,6 +11,8 @@ values from the cells under it, so the model never writes a value.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from enum import Enum
@@ -18,11 +20,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from extractor.llm.questions import FIELDS, OTHER_LABEL, VALUE, fields_for
+from extractor.llm.questions import FIELDS, GROUPS, fields_for
 from schemas.catalogue import CATALOGUE, Learned, label_key
+from schemas.numbers import normalise_text
 
-TOP_K = 6  # fields offered per text (measured: the right field is in the top 6 for 31 of
+TOP_K = 4  # fields offered per text (measured: the right field is in the top 6 for 31 of
 # the renamed dev set's 34 labels; a small model chooses better among few)
+MIN_SIMILARITY = 0.2  # below it, no field's labels are like the text (a value, a heading)
+CLOSE = 0.1  # options this close to the best are for the model to decide between
 ROW_CHARS = 90  # the row context shown, at most
 
 
@@ -31,6 +36,8 @@ class LabelQuestion:
     text: str  # the printed text, stripped
     row: tuple[str, ...]  # the texts of its table row, left to right
     options: tuple[str, ...]  # answer names (fields of ``FIELDS``), best first
+    scores: tuple[float, ...] = ()  # the options' similarity to the text
+    scope: str = ""  # its table and section: labels of one scope name distinct fields
 
 
 def field_words(name: str) -> tuple[str, ...]:
@@ -55,15 +62,129 @@ def similarity(text: str, words: tuple[str, ...]) -> float:
     return best
 
 
-def rank_fields(text: str, forms: set[str] | None = None, k: int = TOP_K) -> tuple[str, ...]:
-    """The ``k`` fields (of those ``forms`` print) whose labels are most like ``text``."""
-    names = list(fields_for(forms))
-    scored = sorted(names, key=lambda n: (-similarity(text, field_words(n)), names.index(n)))
-    return tuple(scored[:k])
+def rank_fields(
+    text: str,
+    forms: set[str] | None = None,
+    k: int = TOP_K,
+    groups: Iterable[str] | None = None,
+    exclude: set[str] | None = None,
+    hints: dict[str, float] | None = None,
+) -> list[tuple[str, float]]:
+    """The ``k`` fields (of those ``forms`` print, in ``groups`` when given, not in
+    ``exclude``) whose labels are most like ``text``, with their similarity, best first."""
+    names = [n for n in fields_for(forms) if n not in (exclude or ())]
+    if groups is not None:
+        allowed = {n for g in groups for n in GROUPS[g]}
+        names = [n for n in names if n in allowed] or names
+    hints = hints or {}
+    scored = [(n, similarity(text, field_words(n)) + hints.get(n, 0.0)) for n in names]
+    scored.sort(key=lambda x: (-x[1], names.index(x[0])))
+    return scored[:k]
 
 
-def question(text: str, row: list[str], forms: set[str] | None = None) -> LabelQuestion:
-    return LabelQuestion(text.strip(), tuple(t.strip() for t in row), rank_fields(text, forms))
+def question(
+    text: str,
+    row: list[str],
+    forms: set[str] | None = None,
+    groups: Iterable[str] | None = None,
+    scope: str = "",
+    taken: set[str] | None = None,
+    hints: dict[str, float] | None = None,
+) -> LabelQuestion:
+    """A question about ``text``; ``taken``: fields other labels of its row already name;
+    ``hints``: what its values look like (``content_hints``), added to the similarity."""
+    ranked = rank_fields(text, forms, groups=groups, exclude=taken, hints=hints)
+    return LabelQuestion(
+        text.strip(),
+        tuple(t.strip() for t in row),
+        tuple(n for n, _ in ranked),
+        tuple(round(x, 4) for _, x in ranked),
+        scope,
+    )
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What a question's options say: the field its row's labels leave it (``field``,
+    None when no field is like it at all), and the options too close to call (``close``,
+    the field first; one option when the similarity alone decides)."""
+
+    question: LabelQuestion
+    field: str | None
+    close: tuple[str, ...]
+
+
+def settle(qs: list[LabelQuestion]) -> list[Settled]:
+    """Give each label the most similar field that no other label of its scope took (labels
+    of one section name distinct fields: 配分 takes 分值 before 调整后安排数 can), greedily by
+    similarity; a field less similar than ``MIN_SIMILARITY`` is no answer."""
+    chosen: dict[int, tuple[str, float]] = {}
+    by_row: dict[str, list[int]] = {}
+    for i, q in enumerate(qs):
+        by_row.setdefault(q.scope or f"#{i}", []).append(i)
+    taken_in: dict[str, set[str]] = {}
+    for row, members in by_row.items():
+        # Equal similarity: the order fields are printed in (一级, 二级, 三级指标 …) follows
+        # the order of the labels in the row.
+        pairs = sorted(
+            (-qs[i].scores[k], abs(ORDER.get(n, 0) - pos), i, n)
+            for pos, i in enumerate(members)
+            for k, n in enumerate(qs[i].options)
+        )
+        taken = taken_in.setdefault(row, set())
+        for neg, _, i, n in pairs:
+            if i not in chosen and n not in taken and -neg >= MIN_SIMILARITY:
+                chosen[i] = (n, -neg)
+                taken.add(n)
+    out = []
+    for i, q in enumerate(qs):
+        if i not in chosen:
+            out.append(Settled(q, None, ()))
+            continue
+        n, score = chosen[i]
+        taken = taken_in[q.scope or f"#{i}"]
+        rivals = [
+            m
+            for m, x in zip(q.options, q.scores, strict=True)
+            if m != n and m not in taken and x >= score - CLOSE
+        ]
+        out.append(Settled(q, n, (n, *rivals)))
+    return out
+
+
+ORG = re.compile(
+    r"(局|委|委员会|会|中心|院|所|站|办|办公室|厅|部|处|科|室|公司|学校|小学|中学|医院|政府|联|社|队|馆|署|台|集团)$"
+)
+PERSON = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
+DATE = re.compile(r"^(19|20)\d{2}([-/.年]\d{1,2}([-/.月]\d{1,2}日?)?月?)?$")
+PHONE = re.compile(r"^[\d\-()（）\s]{7,20}$")
+HINT = 0.25  # what values look like counts as much as a shared character of two
+
+
+def content_hints(values: list[str]) -> dict[str, float]:
+    """Fields the printed values point to: a phone number to 联系电话, a date to the plan
+    dates, an organisation to the departments, a person's name to 项目负责人, percentages
+    to 执行率 (added to the labels' similarity; a label alone may not say)."""
+    texts = [normalise_text(v) for v in values if v and v.strip()]
+    if not texts:
+        return {}
+    first = texts[0]
+    out: dict[str, float] = {}
+    if PHONE.match(first) and sum(ch.isdigit() for ch in first) >= 7:
+        out["contact_phone"] = HINT
+    elif DATE.match(first):
+        out.update(plan_start=HINT, plan_end=HINT)
+    elif ORG.search(first):
+        out.update(department=HINT, implementing_unit=HINT)
+    elif PERSON.match(first):
+        out["project_leader"] = HINT
+    if sum(t.endswith("%") for t in texts) * 2 > len(texts):
+        out["execution_rate"] = HINT
+    return out
+
+
+# Where each field is printed among its group's labels (the national templates' order).
+ORDER = {n: k for group in GROUPS.values() for k, n in enumerate(group)}
 
 
 def _row_text(row: tuple[str, ...]) -> str:
@@ -71,13 +192,36 @@ def _row_text(row: tuple[str, ...]) -> str:
     return s if len(s) <= ROW_CHARS else s[: ROW_CHARS - 1] + "…"
 
 
+OTHER_ZH, VALUE_ZH = "其他标签", "填写内容"
+
+
+def standard_label(name: str) -> str:
+    """A field's standard printed label (its Chinese name in the catalogue): the option
+    the model answers with (a 1.5B model maps a synonym to a Chinese label far better than
+    to an English field name: measured, see the README's prompt table)."""
+    category, field = FIELDS[name][1][0]
+    for e in CATALOGUE[category]:
+        if e.field == field:
+            return e.zh.split("·")[-1]
+    return name
+
+
+def option_names(q: LabelQuestion) -> list[str]:
+    return list(q.options)
+
+
 def render_questions(qs: list[LabelQuestion]) -> str:
-    """The user message: each key with its text, row and options (field labels shown)."""
+    """The user message: each label with its row and its fields (their labels shown)."""
     lines = []
     for i, q in enumerate(qs, start=1):
-        opts = [f"{n} ({' / '.join(field_words(n)[:2])})" for n in q.options]
-        lines.append(f't{i} "{q.text}" in row: {_row_text(q.row)}')
-        lines.append(f"   options: {', '.join([*opts, OTHER_LABEL, VALUE])}")
+        key = f"t{i} " if len(qs) > 1 else ""
+        lines.append(f"{key}Label: {q.text}")
+        lines.append(f"Row: {_row_text(q.row)}")
+        lines.append("Fields:")
+        for n in q.options:
+            words = [standard_label(n), *(w for w in field_words(n) if w != standard_label(n))]
+            lines.append(f"- {n}: {' / '.join(words[:3])}")
+    lines.append("Answer:")
     return "\n".join(lines)
 
 
@@ -91,7 +235,7 @@ def answers_model(qs: list[LabelQuestion]) -> type[LabelAnswers]:
     """A response model whose key ``tN`` is an enum of the N-th question's options."""
     fields: dict[str, Any] = {}
     for i, q in enumerate(qs, start=1):
-        names = [*q.options, OTHER_LABEL, VALUE]
+        names = list(dict.fromkeys(option_names(q)))
         kind: Any = Enum(f"T{i}", {n: n for n in names}, type=str)  # type: ignore[misc]
         fields[f"t{i}"] = (kind, ...)
     model: type[LabelAnswers] = create_model("LabelAnswers", __base__=LabelAnswers, **fields)
