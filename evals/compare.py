@@ -8,6 +8,8 @@ Two rules are checked (issue: the LLM path must never make things worse or unver
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pydantic import BaseModel, Field
 from rich.table import Table
 
@@ -70,12 +72,27 @@ def check_modes(runs: list[ModeRun], *, base: str = "layout", better: str = "hyb
                     f"{better} worse than {base} on {name}: {sc.accuracy:.2%} < {ref.accuracy:.2%}"
                 )
         bm, hm = by_mode[base].report, by_mode[better].report
+        worse = worse_records(bm, hm)
+        if worse:
+            failures.append(f"{better} worse than {base} on {len(worse)} records, e.g. {worse[0]}")
         if hm.missed > bm.missed or hm.invented > bm.invented:
             failures.append(
                 f"{better} finds records worse than {base}: missed {hm.missed} vs {bm.missed}, "
                 f"invented {hm.invented} vs {bm.invented}"
             )
     return failures
+
+
+def worse_records(base: EvalReport, other: EvalReport) -> list[str]:
+    """Expected records with more wrong cells in ``other`` than in ``base`` (``pdf#N``); a
+    record ``base`` missed is wrong in every field there, so ``other`` cannot be worse."""
+
+    def wrong(r: EvalReport) -> Counter[str]:
+        return Counter(f"{m.pdf}#{m.record}" for m in r.mismatches if m.record is not None)
+
+    missed = {f"{m.pdf}#{m.record}" for m in base.mismatches if m.kind == "missed_record"}
+    b, o = wrong(base), wrong(other)
+    return sorted(k for k, n in o.items() if n > b.get(k, 0) and k not in missed)
 
 
 def _pct(x: float | None) -> str:

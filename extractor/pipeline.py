@@ -28,7 +28,13 @@ from extractor.ingest.pdf import ingest, render_png
 from extractor.layout.context import label_context
 from extractor.layout.headers import Labeler, regex_labeler
 from extractor.layout.mapper import MapNotes, map_segment
-from extractor.layout.segment import Segment, Segmentation, row_stream, segment
+from extractor.layout.segment import (
+    Segment,
+    Segmentation,
+    form_hints,
+    row_stream,
+    segment,
+)
 from extractor.llm.merge import fill_missing
 from jixiao import __version__
 from jixiao.errors import ConfigError, InputError
@@ -332,13 +338,14 @@ def _assist(
 
     learned: list[Learned] = []
     asked: set[str] = set()
-    forms = forms_of(seg.segments) if seg.segments else None
+    forms = forms_of(seg.segments) if seg.segments else (form_hints(grid) or None)
     cur_seg, cur_out = seg, outcomes
     for round_ in range(ASSIST_ROUNDS):
         orphans = _orphan_tables(cur_seg)
         segs = [*orphans, *cur_seg.segments]
         used = [set[str]() for _ in orphans] + [_used_ids(o) for o in cur_out]
-        qs = label_questions(segs, used, forms, asked, first=round_ == 0)
+        with learned_labels(learned):
+            qs = label_questions(segs, used, forms, asked, first=round_ == 0)
         if not qs:
             if round_ == 0:
                 continue  # no first text unknown: the other texts may be
@@ -350,7 +357,8 @@ def _assist(
             "schema_version": SCHEMA_VERSION,
             "catalogue_version": catalogue_version(in_effect()),
         }
-        new = ask_unknown(asker, qs, key_parts, images(pages), result.errors)
+        with learned_labels(learned):
+            new = ask_unknown(asker, qs, key_parts, images(pages), result.errors)
         if not new:
             continue
         learned += new

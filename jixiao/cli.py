@@ -227,6 +227,9 @@ def eval_cmd(
         ),
     ] = False,
     limit: Annotated[int, typer.Option(help="evaluate only the first N PDFs (0 = all)")] = 0,
+    modes_opt: Annotated[
+        str, typer.Option("--modes", help="with --compare: the modes, comma-separated")
+    ] = "layout,llm,hybrid",
 ) -> None:
     """Field accuracy, record detection and anomaly recall against golden answer keys."""
     from evals import check_bars, load_golden, render_table, report_to_json
@@ -240,9 +243,10 @@ def eval_cmd(
     if not cases:
         raise typer.BadParameter(f"no NAME.pdf with NAME.golden.json under {golden_dir}")
     out = Console(width=None if sys.stdout.isatty() else 160)
-    modes = [Mode.layout, Mode.llm, Mode.hybrid] if compare else [mode]
+    modes = [Mode(m.strip()) for m in modes_opt.split(",") if m.strip()] if compare else [mode]
     runs = []
-    with _model(settings, Mode.llm if compare else mode) as asker_for, _progress(quiet) as progress:
+    model_mode = next((m for m in modes if m is not Mode.layout), Mode.layout)
+    with _model(settings, model_mode) as asker_for, _progress(quiet) as progress:
         for m in modes:
             task = progress.add_task(f"evaluating ({m.value})", total=len(cases))
             runs.append(

@@ -248,6 +248,11 @@ def learned_labels(labels: Iterable[Learned]) -> Iterator[None]:
         _LEARNED.reset(token)
 
 
+def in_effect() -> list[Learned]:
+    """The learned labels ``lookup`` knows here (of every source)."""
+    return [Learned(k, cat, f, src) for (k, cat), (f, src) in (_LEARNED.get() or {}).items()]
+
+
 def catalogue_version(extra: Iterable[Learned] = ()) -> str:
     """A short digest of the catalogue's patterns and of ``extra`` (taught labels): part of
     every cache key and stored result, so a changed catalogue is never mistaken for the old."""

@@ -83,6 +83,9 @@ def keys_of(body: dict[str, Any]) -> dict[str, str]:
     if isinstance(user, list):  # content parts (a vision request): the text part
         user = "\n".join(p["text"] for p in user if p["type"] == "text")
     out: dict[str, str] = {}
+    label = re.search(r"^Label: (.+)$", user, re.M)  # a label_options question: one text
+    if label:
+        return {"t1": label.group(1)}
     for row in re.findall(r"^- (.+)$", user, re.M):
         for cell in row.split(" | "):
             m = re.match(r"(t\d+) (.+)$", cell)
@@ -94,3 +97,12 @@ def keys_of(body: dict[str, Any]) -> dict[str, str]:
 def texts_of(body: dict[str, Any]) -> list[str]:
     """The texts shown to the model, in order."""
     return list(keys_of(body).values())
+
+
+def options_of(body: dict[str, Any]) -> list[str]:
+    """The answers a label_options question offers (its response enum), in order."""
+    params = body["tools"][0]["function"]["parameters"]
+    defs = params.get("$defs", {})
+    ref = params["properties"]["t1"].get("$ref", "")
+    enum = defs[ref.rsplit("/", 1)[-1]]["enum"] if ref else params["properties"]["t1"]["enum"]
+    return list(enum)

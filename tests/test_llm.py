@@ -26,7 +26,7 @@ from jixiao.output import golden_document
 from jixiao.settings import Settings
 from prompts import load
 from tests.conftest import GOLDEN, golden_required
-from tests.fake_llm import FakeModel, keys_of, texts_of
+from tests.fake_llm import options_of, FakeModel, keys_of, texts_of
 
 KEY = {"pdf_sha256": "abc", "pages": [1], "schema_version": "1"}
 TEXTS = ["项目名称", "信息化运维项目", "主管部门"]
@@ -234,15 +234,20 @@ def _renamed_header(dst: Path) -> None:
 
 
 def _label_model(mapping: dict[str, str]) -> FakeModel:
-    """A model that knows the labels in ``mapping`` ({text: field}); all else is a value."""
+    """A model that knows the labels in ``mapping`` ({text: field}); all else is a value
+    (a label_options question, which offers no "value", gets its first option)."""
 
     def reply(body: dict[str, Any]) -> dict[str, str]:
-        return {key: mapping.get(text, "value") for key, text in keys_of(body).items()}
+        keys = keys_of(body)
+        if "Label:" in str(body["messages"][-1]["content"]):
+            text = keys["t1"]
+            return {"t1": mapping.get(text) or options_of(body)[0]}
+        return {key: mapping.get(text, "value") for key, text in keys.items()}
 
     return FakeModel(reply)
 
 
-def test_hybrid_hands_only_what_layout_missed_to_the_model(tmp_path: Path) -> None:
+def test_hybrid_reads_a_label_the_catalogue_does_not_know(tmp_path: Path) -> None:
     golden_required()
     pdf = tmp_path / "novel.pdf"
     _renamed_header(pdf)
@@ -253,12 +258,15 @@ def test_hybrid_hands_only_what_layout_missed_to_the_model(tmp_path: Path) -> No
     hybrid = extract_document(pdf, mode="hybrid", asker=asker)
     rr = hybrid.records[0]
     assert rr.route == "hybrid"
-    assert rr.record.funds.total.full_year_budget.text == "1,995.03"
-    assert rr.record.funds.total.full_year_budget.prov.match == "exact"
-    # Only texts the patterns do not know were shown to the model.
+    v = rr.record.funds.total.full_year_budget
+    assert v.text == "1,995.03" and v.prov is not None and v.prov.match == "exact"
+    # 调整预算额 is like 全年预算数 and unlike every other funds column: settled without a
+    # question, and said so in the provenance.
+    assert v.prov.label_match == "inferred"
+    # Texts the patterns know are never asked about.
     shown = set().union(*(texts_of(b) for b in fake.requests))
-    assert NOVEL in shown and "项目名称" not in shown and "年初预算数" not in shown
-    assert hybrid.llm is not None and hybrid.llm.calls == len(fake.requests) > 0
+    assert "项目名称" not in shown and "年初预算数" not in shown
+    assert hybrid.llm is not None and hybrid.llm.calls == len(fake.requests)
 
 
 def test_hybrid_keeps_layout_when_the_model_does_not_help() -> None:

@@ -99,6 +99,11 @@ def _form_hint(text: str) -> str | None:
     return None
 
 
+def form_hints(doc: DocumentGrid) -> set[str]:
+    """The form types the document's title lines name (自评表, 申报表 …)."""
+    return {h for p in doc.pages for ln in p.lines if (h := _form_hint(ln.text)) is not None}
+
+
 def _unreadable_pages(doc: DocumentGrid) -> set[int]:
     """Pages whose content could not be read (damaged, or scanned without OCR)."""
     return {p.number for p in doc.pages if p.needs_ocr or any(ln.is_error for ln in p.lines)}

@@ -47,6 +47,16 @@ LONG_TEXT = 20  # characters: a goal's text, not a label or a name
 ALIGN_PT = 2.0  # cell starts this close are one column
 DASHES = frozenset(("-", "—", "--", "/"))
 PHONE_LIKE = re.compile(r"\d{7,12}")
+FUND_COLUMNS = (
+    "initial_budget",
+    "full_year_budget",
+    "executed",
+    "execution_rate",
+    "weight",
+    "score",
+)
+FUND_ROWS = ("total_funds", "annual_request", "fiscal_funds", "current_year", "carryover",
+             "other_funds", "total_row")  # fmt: skip
 HEADER_CELLS = 5  # a key-value row prints two or three pairs; a heading row more labels  # labels whose right neighbour is their value
 
 
@@ -125,22 +135,22 @@ def _named_fields(texts: Iterable[str]) -> set[str]:
 
 
 def _sections(anchored: list[Cell], cell: Cell, heading: bool, below: list[Row]) -> tuple[str, ...]:
-    """Which groups of fields a label can name, by where it is printed: a heading row over
-    indicator rows (taxonomy terms below) names indicator columns, over figures funds or
-    score columns; a label beside figures names a funds row or the total row; a label
-    over long text a goal; any other a header field or a goal."""
+    """Which groups of fields (or single fields) a label can name, by where it is printed:
+    a heading over indicator rows (taxonomy terms below) names indicator columns, over
+    figures funds columns; a label beside figures names a funds row or the total row; a
+    label over long text a goal; any other a header field or a goal."""
     texts = [normalise_text(c.text) for r in below[:3] for c in r.cells if c.id in r.anchors]
     first_below = [normalise_text(c.text) for c in (below[0].cells if below else [])]
     if heading:
         if any(t in TAXONOMY for t in texts):
             return ("indicators",)
         if any(_is_amount(t) for t in first_below):
-            return ("funds", "indicators")
+            return FUND_COLUMNS
         return ("goals", "indicators")
     k = anchored.index(cell)
     after = [normalise_text(c.text) for c in anchored[k + 1 :]]
     if any(_is_amount(t) or t in DASHES for t in after):
-        return ("funds", "indicators")
+        return FUND_ROWS
     if any(len(t) > LONG_TEXT for t in first_below):
         return ("goals",)
     return ("header", "goals")
@@ -184,7 +194,7 @@ def _row_questions(
                 context,
                 forms,
                 groups,
-                scope=f"{row.table_id}:{'+'.join(groups)}",
+                scope=f"{row.table_id}:{'+'.join(groups)}:{'h' if heading else 'kv'}",
                 taken=taken,
                 hints=hints,
             )

@@ -70,11 +70,12 @@ def rank_fields(
     exclude: set[str] | None = None,
     hints: dict[str, float] | None = None,
 ) -> list[tuple[str, float]]:
-    """The ``k`` fields (of those ``forms`` print, in ``groups`` when given, not in
+    """The ``k`` fields (of those ``forms`` print, in ``groups`` — group or field names —
+    when given, not in
     ``exclude``) whose labels are most like ``text``, with their similarity, best first."""
     names = [n for n in fields_for(forms) if n not in (exclude or ())]
     if groups is not None:
-        allowed = {n for g in groups for n in GROUPS[g]}
+        allowed = {n for g in groups for n in GROUPS.get(g, (g,))}
         names = [n for n in names if n in allowed] or names
     hints = hints or {}
     scored = [(n, similarity(text, field_words(n)) + hints.get(n, 0.0)) for n in names]
@@ -153,8 +154,9 @@ def settle(qs: list[LabelQuestion]) -> list[Settled]:
 
 
 ORG = re.compile(
-    r"(局|委|委员会|会|中心|院|所|站|办|办公室|厅|部|处|科|室|公司|学校|小学|中学|医院|政府|联|社|队|馆|署|台|集团)$"
+    r"(局|委|委员会|会|中心|院|所|站|办|办公室|厅|部|处|科|室|公司|学校|小学|中学|医院|政府|联|社|队|馆|署|台|集团|机关|单位)$"
 )
+PROJECT = re.compile(r"(项目|经费|工程|专项|专项资金|补助|补贴|保障金|建设|运维|服务费)$")
 PERSON = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
 DATE = re.compile(r"^(19|20)\d{2}([-/.年]\d{1,2}([-/.月]\d{1,2}日?)?月?)?$")
 PHONE = re.compile(r"^[\d\-()（）\s]{7,20}$")
@@ -163,19 +165,22 @@ HINT = 0.25  # what values look like counts as much as a shared character of two
 
 def content_hints(values: list[str]) -> dict[str, float]:
     """Fields the printed values point to: a phone number to 联系电话, a date to the plan
-    dates, an organisation to the departments, a person's name to 项目负责人, percentages
+    dates, an organisation to the departments, a project (…项目, …经费) to 项目名称, a
+    person's name to 项目负责人, percentages
     to 执行率 (added to the labels' similarity; a label alone may not say)."""
     texts = [normalise_text(v) for v in values if v and v.strip()]
     if not texts:
         return {}
     first = texts[0]
     out: dict[str, float] = {}
-    if PHONE.match(first) and sum(ch.isdigit() for ch in first) >= 7:
-        out["contact_phone"] = HINT
-    elif DATE.match(first):
+    if DATE.match(first):
         out.update(plan_start=HINT, plan_end=HINT)
+    elif PHONE.match(first) and sum(ch.isdigit() for ch in first) >= 7:
+        out["contact_phone"] = HINT
     elif ORG.search(first):
         out.update(department=HINT, implementing_unit=HINT)
+    elif PROJECT.search(first):
+        out["project_name"] = HINT
     elif PERSON.match(first):
         out["project_leader"] = HINT
     if sum(t.endswith("%") for t in texts) * 2 > len(texts):

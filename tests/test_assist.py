@@ -1,0 +1,120 @@
+"""Hybrid assist: labels the catalogue does not know, read by structure, similarity and
+(for close calls) the model; synthetic forms whose every label is renamed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from evals.renamed import RENAMES, known_synonyms
+from extractor.llm.asker import Asker
+from extractor.llm.assist import ask_unknown, could_be_label
+from extractor.llm.cache import AnswerCache
+from extractor.llm.unknown import LabelQuestion, content_hints, question, settle
+from extractor.pipeline import extract_document
+from schemas.golden import to_golden
+from tests.fake_llm import FakeModel, keys_of, options_of
+from tests.pdfdraw import render
+from tests.pdfgen import Style, expected, form_table
+from tests.pdfrename import rename
+from tests.synthetic_forms import SMALL, self_eval
+
+KEY = {"pdf_sha256": "x", "pages": [1], "schema_version": "1"}
+
+
+def _q(text: str, row: tuple[str, ...], scope: str = "s", **kw: Any) -> LabelQuestion:
+    return question(text, list(row), {"self_evaluation"}, scope=scope, **kw)
+
+
+def test_renamed_labels_are_unknown_to_the_catalogue() -> None:
+    assert known_synonyms() == []
+    assert len(set(RENAMES.values())) == len(RENAMES)
+
+
+def test_labels_print_no_figures_and_taxonomy_terms_are_values() -> None:
+    assert could_be_label("累计支出数")
+    assert not could_be_label("指标1：微信公众号维护")  # a name with a figure
+    assert not could_be_label("8万")
+    assert not could_be_label("数量指标")  # a value of 二级指标
+    assert not could_be_label("围绕年度重点任务，完成信息化系统运维、政策宣讲和企业走访等工作")
+
+
+def test_labels_of_one_section_name_distinct_fields_in_printed_order() -> None:
+    head = ("指标大类", "指标中类", "指标明细")
+    qs = [_q(t, head, groups=("indicators",)) for t in head]
+    got = [s.field for s in settle(qs)]
+    assert got == ["level1", "level2", "indicator_name"]
+
+
+def test_a_field_a_label_of_the_section_took_is_not_offered_again() -> None:
+    row = ("项目资金", "期初安排数", "调整后安排数", "配分")
+    qs = [_q(t, row, groups=("funds", "indicators")) for t in row[1:]]
+    got = {s.question.text: s.field for s in settle(qs)}
+    assert got["配分"] == "weight" and got["调整后安排数"] != "weight"
+    assert got["期初安排数"] == "initial_budget"
+
+
+def test_what_values_look_like_points_to_a_field() -> None:
+    assert content_hints(["13812345678"]) == {"contact_phone": 0.25}
+    assert set(content_hints(["上海市工商业联合会"])) == {"department", "implementing_unit"}
+    assert set(content_hints(["2023-12-31"])) == {"plan_start", "plan_end"}
+    assert content_hints(["王建国"]) == {"project_leader": 0.25}
+    assert "execution_rate" in content_hints(["100%", "95%", "-"])
+    # 承办机构 shares no character with 实施单位; its value, an organisation, decides, and
+    # 主管部门 is taken by the label before it in the row.
+    q = _q("承办机构", ("主管部门", "区民政局", "承办机构", "区养老中心"),
+           groups=("header",), taken={"department"}, hints=content_hints(["区养老中心"]))  # fmt: skip
+    assert settle([q])[0].field == "implementing_unit"
+
+
+def test_a_text_like_no_field_is_no_label() -> None:
+    q = _q("马瑞苹", ("牵头责任人", "马瑞苹"), groups=("header",))
+    assert settle([q])[0].field is None
+
+
+def _first_option_model() -> FakeModel:
+    """A model that answers every label_options question with its first option."""
+    return FakeModel(lambda body: {"t1": options_of(body)[0]})
+
+
+def test_the_model_decides_only_close_calls(tmp_path: Path) -> None:
+    fake = FakeModel(lambda body: {"t1": "total_row"})
+    close = _q("合计分", ("合计分", "100", "91"), groups=("funds", "indicators"))
+    clear = _q("累计支出数", ("项目资金", "期初安排数", "累计支出数"), scope="t",
+               groups=("funds",))  # fmt: skip
+    assert len(settle([close])[0].close) > 1 and len(settle([clear])[0].close) == 1
+    asker = Asker(fake.client(), "m", cache=AnswerCache(tmp_path / "a.sqlite"))
+    learned = ask_unknown(asker, [close, clear], KEY, None, [])
+    by = {(lb.text, lb.source) for lb in learned}
+    assert ("合计分", "model") in by and ("累计支出数", "inferred") in by
+    assert [keys_of(b)["t1"] for b in fake.requests] == ["合计分"]
+    again = Asker(fake.client(), "m", cache=AnswerCache(tmp_path / "a.sqlite"))
+    ask_unknown(again, [close, clear], KEY, None, [])
+    assert again.ledger.calls == 0 and again.ledger.cache_hits == 1
+
+
+def _renamed_form(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    form = self_eval(3, SMALL, project_leader="王建国", contact_phone="13812345678")
+    style = Style(leader_row=True)
+    pdf = tmp_path / "renamed.pdf"
+    render([rename(form_table(form, style), RENAMES)], pdf)
+    return pdf, expected(form, style)
+
+
+def test_hybrid_reads_a_form_whose_every_label_is_renamed(tmp_path: Path) -> None:
+    pdf, want = _renamed_form(tmp_path)
+    assert extract_document(pdf).records == []  # layout: no form start found
+    result = extract_document(pdf, mode="hybrid", asker=Asker(_first_option_model().client(), "m"))
+    assert len(result.records) == 1
+    rr = result.records[0]
+    assert not [f for f in rr.findings if f.code == "UNGROUNDED"]
+    got = to_golden(rr.record, rr.findings, with_provenance=False)
+    for k in ("project_name", "department", "implementing_unit", "project_leader",
+              "contact_phone", "grade", "total_score"):  # fmt: skip
+        assert got[k] == want[k], k
+    assert got["funds"]["total"]["executed"] == want["funds"]["total"]["executed"]
+    names = [i["name"] for i in got["indicators"]]
+    assert names == [i["name"] for i in want["indicators"]]
+    assert [i["score"] for i in got["indicators"]] == [i["score"] for i in want["indicators"]]
+    assert rr.route == "hybrid" and rr.record.project_name.prov is not None
+    assert rr.record.project_name.prov.label_match in ("inferred", "model")
