@@ -26,7 +26,7 @@ from jixiao.output import golden_document
 from jixiao.settings import Settings
 from prompts import load
 from tests.conftest import GOLDEN, golden_required
-from tests.fake_llm import options_of, FakeModel, keys_of, texts_of
+from tests.fake_llm import FakeModel, keys_of, options_of, texts_of
 
 KEY = {"pdf_sha256": "abc", "pages": [1], "schema_version": "1"}
 TEXTS = ["项目名称", "信息化运维项目", "主管部门"]
