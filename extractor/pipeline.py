@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from extractor.checks.grounding import ground_record
 from extractor.checks.labels import unknown_label_findings
@@ -45,7 +45,7 @@ from schemas import SCHEMA_VERSION
 from schemas.catalogue import Learned, catalogue_version, in_effect, learned_labels
 from schemas.findings import Finding, Severity
 from schemas.grid import DocumentGrid
-from schemas.records import Record, iter_values
+from schemas.records import Record, SelfEvaluation, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
 
 if TYPE_CHECKING:
@@ -292,7 +292,8 @@ def _extract(
 
 Outcome = tuple[RecordResult, MapNotes] | None
 Checking = tuple[dict[str, str], RuleSet, ScanCells | None]  # cells, rules, scan
-ASSIST_ROUNDS = 3  # a table with no record found, then its records, then what is left
+ASSIST_ROUNDS = 3
+CELL_FILL_MIN_ROWS = 4  # a record of fewer rows has no indicator table to read  # a table with no record found, then its records, then what is left
 
 
 def _read_all(segments: list[Segment], checking: Checking, errors: list[str]) -> list[Outcome]:
@@ -365,10 +366,55 @@ def _assist(
         with learned_labels(learned):
             cur_seg = segment(grid)
             cur_out = _read_all(cur_seg.segments, checking, [])
-    if not learned:
-        return seg, outcomes, set()
     with learned_labels(learned):
-        return _merge_readings(grid, seg, outcomes, cur_seg, cur_out, checking)
+        if learned:
+            seg, outcomes, helped = _merge_readings(grid, seg, outcomes, cur_seg, cur_out, checking)
+        else:
+            helped = set()
+        key_parts = {
+            "pdf_sha256": grid.sha256,
+            "schema_version": SCHEMA_VERSION,
+            "catalogue_version": catalogue_version(in_effect()),
+        }
+        helped |= _fill_by_cells(seg, outcomes, asker, checking, key_parts, result.errors)
+    return seg, outcomes, helped
+
+
+def _fill_by_cells(
+    seg: Segmentation,
+    outcomes: list[Outcome],
+    asker: Asker,
+    checking: Checking,
+    key_parts: dict[str, Any],
+    errors: list[str],
+) -> set[int]:
+    """Records with table rows but no indicator row read (the mapper could not follow the
+    table): the model cites the indicator cells (``extractor.llm.cellfill``); the rows are
+    kept where they add no error finding. The indices of the records helped."""
+    from extractor.llm.cellfill import ask_indicators
+    from extractor.llm.failures import LLMError
+
+    helped = set()
+    for i, (s, o) in enumerate(zip(seg.segments, outcomes, strict=True)):
+        if o is None or o[0].record.indicators or len(s.rows) <= CELL_FILL_MIN_ROWS:
+            continue
+        rec = o[0].record
+        try:
+            rows = ask_indicators(
+                asker, s, isinstance(rec, SelfEvaluation), {**key_parts, "pages": s.pages}
+            )
+        except LLMError as e:
+            errors.append(str(e))
+            continue
+        if not rows:
+            continue
+        cand = rec.model_copy(deep=True)
+        cand.indicators = rows
+        merged = _hybrid(o, (RecordResult(record=cand, findings=[]), o[1]), *checking)
+        if merged is not None:
+            outcomes[i] = merged
+            helped.add(i)
+    return helped
 
 
 def _seg_key(s: Segment) -> tuple[str, int]:

@@ -118,3 +118,61 @@ def test_hybrid_reads_a_form_whose_every_label_is_renamed(tmp_path: Path) -> Non
     assert [i["score"] for i in got["indicators"]] == [i["score"] for i in want["indicators"]]
     assert rr.route == "hybrid" and rr.record.project_name.prov is not None
     assert rr.record.project_name.prov.label_match in ("inferred", "model")
+
+
+# -- the model cites indicator cells where the mapper cannot follow the table -------------
+
+
+def _headless_form(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A self-evaluation whose indicator header row prints nothing the catalogue knows."""
+    form = self_eval(5, SMALL)
+    blank = {f: "·" for f in ("level1", "level2", "name", "target", "actual", "weight", "score",
+                              "deviation_reason")}  # fmt: skip
+    style = Style(ind_headers=blank)
+    pdf = tmp_path / "headless.pdf"
+    render([form_table(form, style)], pdf)
+    return pdf, expected(form, style)
+
+
+def _cells_model(names: set[str], bad_first: bool = False) -> FakeModel:
+    """Cites, for each listed row holding an indicator name, the name and the cells after
+    it as target, actual, weight, score, deviation_reason (a first answer with an id that is
+    not in the table when ``bad_first``)."""
+    calls = {"n": 0}
+
+    def reply(body: dict[str, Any]) -> dict[str, Any]:
+        calls["n"] += 1
+        user = str(next(m["content"] for m in body["messages"] if m["role"] == "user"))
+        rows = []
+        for line in user.splitlines():
+            cells = [c.split("=", 1) for c in line.split(" | ") if "=" in c]
+            ids = [i for i, t in cells]
+            at = next((k for k, (_, t) in enumerate(cells) if t in names), None)
+            if at is None:
+                continue
+            keys = ("name", "target", "actual", "weight", "score", "deviation_reason")
+            rows.append(dict(zip(keys, ids[at:], strict=False)))
+        if bad_first and calls["n"] == 1:
+            rows[0]["name"] = "p9.t9.r9.c9"
+        return {"indicators": rows}
+
+    return FakeModel(reply)
+
+
+def test_the_model_cites_indicator_cells_where_no_header_is_known(tmp_path: Path) -> None:
+    pdf, want = _headless_form(tmp_path)
+    layout = extract_document(pdf)
+    assert layout.records[0].record.indicators == []
+    names = {i["name"] for i in want["indicators"]}
+    fake = _cells_model(names, bad_first=True)
+    result = extract_document(pdf, mode="hybrid", asker=Asker(fake.client(), "m"))
+    rr = result.records[0]
+    got = to_golden(rr.record, rr.findings, with_provenance=False)["indicators"]
+    assert [i["name"] for i in got] == [i["name"] for i in want["indicators"]]
+    assert [i["target"] for i in got] == [i["target"] for i in want["indicators"]]
+    assert [i["score"] for i in got] == [i["score"] for i in want["indicators"]]
+    first = rr.record.indicators[0].name
+    assert first.prov is not None and first.prov.source == "llm" and first.prov.cell_ids
+    assert not [f for f in rr.findings if f.code == "UNGROUNDED"]
+    assert result.llm is not None and result.llm.reasks == 1  # the unknown id went back
+    assert rr.route == "hybrid"

@@ -45,6 +45,15 @@ def describe(prompt_version: str, texts: list[str]) -> str:
     return f"{prompt_version}: {len(texts)} texts ({head})"
 
 
+def short_reason(exc: BaseException, limit: int = 300) -> str:
+    """An exception in a line: instructor's retry exception says every attempt with its
+    whole completion; its last validation error is what the user needs."""
+    text = str(exc)
+    last = text.rsplit("<last_exception>", 1)[-1].split("</last_exception>")[0]
+    line = " ".join(last.split())
+    return f"{type(exc).__name__}: {line[:limit]}" + ("…" if len(line) > limit else "")
+
+
 def _is_transport(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     for _ in range(5):
@@ -143,10 +152,9 @@ class Asker:
             if failure is not None:
                 self.unanswered(question, failure.reason, failure.detail)
                 raise failure from e
-            self.unanswered(question, "invalid_answer", f"{type(e).__name__}: {e}")
-            raise LLMError(
-                f"model {self.model} gave no valid answer: {type(e).__name__}: {e}"
-            ) from e
+            why = short_reason(e)
+            self.unanswered(question, "invalid_answer", why)
+            raise LLMError(f"model {self.model} gave no valid answer: {why}") from e
         finally:
             self.ledger.seconds += time.perf_counter() - t0
         if self.cache is not None:
