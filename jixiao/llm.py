@@ -40,6 +40,7 @@ class Endpoint:
 
     url: str
     health: Health | None = None
+    threads: int = 0  # the embedded server's llama.cpp threads (0: a configured endpoint)
 
 
 def build_asker(
@@ -76,7 +77,7 @@ def served(settings: Settings) -> Iterator[Endpoint]:
         settings.model_path, settings.llm_port, settings.llm_n_ctx, settings.llm_threads, log=log
     )
     try:
-        yield Endpoint(f"http://127.0.0.1:{settings.llm_port}/v1", server.death)
+        yield Endpoint(f"http://127.0.0.1:{settings.llm_port}/v1", server.death, server.threads)
     finally:
         server.stop()
 

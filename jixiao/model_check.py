@@ -32,6 +32,7 @@ class CheckReport:
     prompt_tokens: int
     completion_tokens: int
     text: str
+    threads: int = 0  # llama.cpp threads of the embedded server (0: not started here)
 
     @property
     def tokens_per_s(self) -> float:
@@ -75,6 +76,7 @@ def run_check(
         prompt_tokens=usage.prompt_tokens if usage else 0,
         completion_tokens=usage.completion_tokens if usage else 0,
         text=(resp.choices[0].message.content or "") if resp.choices else "",
+        threads=ep.threads,
     )
     if out.completion_tokens == 0:
         raise LLMError(f"model endpoint {out.url} answered with no tokens: see its log")
@@ -83,7 +85,7 @@ def run_check(
 
 def format_check(r: CheckReport) -> list[str]:
     load = (
-        f"loaded in {r.load_s:.1f} s"
+        f"loaded in {r.load_s:.1f} s, {r.threads} threads"
         if r.load_s is not None
         else "configured endpoint (not loaded here)"
     )

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     llm_backoff_max_s: float = Field(20.0, gt=0)
     llm_port: int = Field(8765, gt=0, lt=65536)
     llm_n_ctx: int = Field(8192, ge=1024)
-    llm_threads: int = Field(2, ge=1)
+    llm_threads: int = Field(
+        0, ge=0, description="llama.cpp threads; 0 = the CPUs not busy when the server starts"
+    )
     model_path: Path = Path.home() / ".cache" / "jixiao" / "qwen2.5-coder-1.5b-instruct.gguf"
     db_url: str = "sqlite:///.jixiao/jixiao.db"
     # Batch runs over archives (jixiao/batch): zip safety limits and retries.
