@@ -21,9 +21,10 @@ from extractor.layout.segment import Row, Segment
 from extractor.layout.vocabulary import LEVEL1, LEVEL2_PARENT, canon
 from extractor.llm.asker import Asker, describe
 from extractor.llm.failures import EndpointError, LLMError
-from extractor.llm.questions import FIELDS, is_candidate
+from extractor.llm.questions import FIELDS, GROUPS, fields_for, is_candidate
 from extractor.llm.route import HEAD_ROWS, TAIL_ROWS, with_images
 from extractor.llm.unknown import (
+    HINT,
     LabelQuestion,
     answers_model,
     content_hints,
@@ -57,6 +58,7 @@ FUND_COLUMNS = (
 )
 FUND_ROWS = ("total_funds", "annual_request", "fiscal_funds", "current_year", "carryover",
              "other_funds", "total_row")  # fmt: skip
+HEADING_OPTIONS = 8  # a heading is offered every field of its group (elimination needs them)
 HEADER_CELLS = 5  # a key-value row prints two or three pairs; a heading row more labels  # labels whose right neighbour is their value
 
 
@@ -124,6 +126,16 @@ def _printed_under(
     return after[:1]
 
 
+def _goal_order_hint(hints: dict[str, float], before: list[Cell], forms: set[str] | None) -> None:
+    """Goal headings over goal texts name the form's goal fields in printed order (预期目标
+    then 实际完成情况; 总体目标 then 年度目标): the k-th unknown heading of the row points
+    to the k-th goal field."""
+    goal_fields = [n for n in GROUPS["goals"] if n in fields_for(forms)]
+    k = sum(1 for c in before if could_be_label(c.text) and not is_known(c.text))
+    if k < len(goal_fields):
+        hints[goal_fields[k]] = hints.get(goal_fields[k], 0.0) + HINT
+
+
 def _named_fields(texts: Iterable[str]) -> set[str]:
     """The answer fields that known labels among ``texts`` already name."""
     out = set()
@@ -186,8 +198,12 @@ def _row_questions(
         seen.add(key)
         skip.add(key)
         groups = _sections(anchored, c, heading, below or [])
-        taken = _named_fields(a.text for a in anchored if a is not c)
+        # Fields the row's other labels name (not a side label spanning rows: 年度总体目标
+        # beside 预期目标 | 实际完成情况 names the block, not a column).
+        taken = _named_fields(a.text for a in anchored if a is not c and a.row_span == 1)
         hints = content_hints(_printed_under(c, i, anchored, heading, below or []))
+        if groups == ("goals",):
+            _goal_order_hint(hints, anchored[:i], forms)
         out.append(
             question(
                 c.text,
@@ -197,6 +213,7 @@ def _row_questions(
                 scope=f"{row.table_id}:{'+'.join(groups)}:{'h' if heading else 'kv'}",
                 taken=taken,
                 hints=hints,
+                k=HEADING_OPTIONS if heading else None,
             )
         )
     return out

@@ -91,10 +91,11 @@ def question(
     scope: str = "",
     taken: set[str] | None = None,
     hints: dict[str, float] | None = None,
+    k: int | None = None,
 ) -> LabelQuestion:
     """A question about ``text``; ``taken``: fields other labels of its row already name;
     ``hints``: what its values look like (``content_hints``), added to the similarity."""
-    ranked = rank_fields(text, forms, groups=groups, exclude=taken, hints=hints)
+    ranked = rank_fields(text, forms, k or TOP_K, groups=groups, exclude=taken, hints=hints)
     return LabelQuestion(
         text.strip(),
         tuple(t.strip() for t in row),
@@ -137,6 +138,8 @@ def settle(qs: list[LabelQuestion]) -> list[Settled]:
             if i not in chosen and n not in taken and -neg >= MIN_SIMILARITY:
                 chosen[i] = (n, -neg)
                 taken.add(n)
+    for scope, members in by_row.items():
+        _eliminate(scope, [i for i in members if i not in chosen], qs, taken_in[scope], chosen)
     out = []
     for i, q in enumerate(qs):
         if i not in chosen:
@@ -186,6 +189,25 @@ def content_hints(values: list[str]) -> dict[str, float]:
     if sum(t.endswith("%") for t in texts) * 2 > len(texts):
         out["execution_rate"] = HINT
     return out
+
+
+def _eliminate(
+    scope: str,
+    left: list[int],
+    qs: list[LabelQuestion],
+    taken: set[str],
+    chosen: dict[int, tuple[str, float]],
+) -> None:
+    """In a heading row, the one label left names the one field left (支出进度, like no
+    label of 执行率, after its neighbours took the other funds columns)."""
+    if not scope.endswith(":h") or len(left) != 1:
+        return
+    members = [i for i, q in enumerate(qs) if (q.scope or f"#{i}") == scope]
+    free = {n for i in members for n in qs[i].options} - taken
+    if len(free) == 1:
+        n = free.pop()
+        chosen[left[0]] = (n, MIN_SIMILARITY)
+        taken.add(n)
 
 
 # Where each field is printed among its group's labels (the national templates' order).
