@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx2
+import pytest
+from typer.testing import CliRunner
 
 from evals.renamed import RENAMES, known_synonyms
 from extractor.llm.asker import Asker
@@ -12,6 +20,9 @@ from extractor.llm.assist import ask_unknown, could_be_label
 from extractor.llm.cache import AnswerCache
 from extractor.llm.unknown import LabelQuestion, content_hints, question, settle
 from extractor.pipeline import extract_document
+from jixiao import cli
+from jixiao.llm import build_client
+from jixiao.settings import Settings
 from schemas.golden import to_golden
 from tests.fake_llm import FakeModel, keys_of, options_of
 from tests.pdfdraw import render
@@ -176,3 +187,53 @@ def test_the_model_cites_indicator_cells_where_no_header_is_known(tmp_path: Path
     assert not [f for f in rr.findings if f.code == "UNGROUNDED"]
     assert result.llm is not None and result.llm.reasks == 1  # the unknown id went back
     assert rr.route == "hybrid"
+
+
+# -- a model that cannot answer: the inferred labels still read, the failure is said -------
+
+
+def _refusing_asker() -> Asker:
+    def refuse(body: dict[str, Any]) -> Any:
+        raise httpx2.ConnectError("[Errno 111] Connection refused")
+
+    http = httpx2.Client(transport=httpx2.MockTransport(FakeModel(refuse).handler))
+    client = build_client(Settings(), http_client=http, base_url="http://127.0.0.1:9/v1")
+    return Asker(client, "m", url="http://127.0.0.1:9/v1", max_attempts=2, backoff_max_s=0.01)
+
+
+def _model_ctx(make: Any) -> Any:
+    @contextlib.contextmanager
+    def model(settings: Settings, mode: cli.Mode) -> Iterator[Any]:
+        yield (lambda: None) if mode is cli.Mode.layout else make
+
+    return model
+
+
+def test_a_refused_endpoint_in_hybrid_is_said_and_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf, _ = _renamed_form(tmp_path)
+    result = extract_document(pdf, mode="hybrid", asker=_refusing_asker())
+    # The labels settled without a question are still read; the close calls are not.
+    assert result.records and result.records[0].record.project_name.text
+    assert result.llm is not None and result.llm.failed_questions >= 1
+    assert {q.reason for q in result.llm.unanswered} <= {"refused", "not_asked"}
+    assert any("refused the connection" in e for e in result.errors)
+    monkeypatch.setattr(cli, "_model", _model_ctx(_refusing_asker))
+    out = tmp_path / "out.json"
+    res = CliRunner().invoke(
+        cli.app, ["extract", str(pdf), "--mode", "hybrid", "-q", "-o", str(out)]
+    )
+    assert res.exit_code == cli.EXIT_MODEL, res.output
+    assert "refused the connection" in res.output
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    shutil.copy(pdf, golden / "renamed.pdf")
+    (tmp_path / "again").mkdir()
+    doc = {"pdf": "renamed.pdf", "records": [_renamed_form(tmp_path / "again")[1]]}
+    (golden / "renamed.golden.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    monkeypatch.setenv("JIXIAO_CACHE_DIR", str(tmp_path / "cache"))
+    res = CliRunner().invoke(
+        cli.app, ["eval", str(golden), "--compare", "--modes", "layout,hybrid", "--check", "-q"]
+    )
+    assert res.exit_code == 1 and "the model answered 0 of" in res.output, res.output
