@@ -7,7 +7,9 @@ route, and prompt injection inside a form.
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +146,37 @@ def test_ledger_sums_tokens_across_reasks() -> None:
     _ask(asker)
     assert asker.ledger.prompt_tokens == 200 and asker.ledger.completion_tokens == 40
     assert asker.ledger.seconds > 0
+
+
+def test_a_long_batch_on_one_client_does_not_grow_its_handlers() -> None:
+    """A batch builds an Asker per document on one cached client: each Asker counts exactly
+    its own calls and re-asks (hooks are per call), the client's handlers do not grow, and
+    an Asker done with is freed."""
+    queue: list[dict[str, str]] = []
+    fake = FakeModel(lambda body: queue.pop(0))
+    client = fake.client()
+
+    def handlers() -> int:
+        return sum(len(h) for h in client.hooks._handlers.values())
+
+    before = handlers()
+    gone: list[weakref.ref[Asker]] = []
+    ledgers = []
+    for i in range(20):
+        asker = Asker(client, "m", max_reasks=2)
+        queue[:] = [{"t1": "project_name"}] * (i % 3) + [GOOD]  # i % 3 re-asks, then good
+        _ask(asker)
+        assert asker.ledger.calls == i % 3 + 1 and asker.ledger.reasks == i % 3
+        assert asker.ledger.prompt_tokens == 100 * (i % 3 + 1)
+        gone.append(weakref.ref(asker))
+        ledgers.append(asker.ledger)
+    assert len(fake.requests) == sum(i % 3 + 1 for i in range(20))
+    # No Asker counted another's calls: each ledger still holds its own alone.
+    assert [(x.calls, x.reasks) for x in ledgers] == [(i % 3 + 1, i % 3) for i in range(20)]
+    assert handlers() == before
+    del asker
+    gc.collect()
+    assert all(ref() is None for ref in gone)
 
 
 def test_answers_are_an_enum_of_kinds_with_every_key_required() -> None:
