@@ -12,7 +12,7 @@ from extractor.pipeline import extract_document
 from jixiao.evalrun import run_mode
 from jixiao.settings import Settings
 from tests.conftest import GOLDEN, golden_required
-from tests.test_llm import STANDARD, _label_model
+from tests.llm_helpers import STANDARD, label_model
 
 
 def _report(funds: tuple[int, int], level1: tuple[int, int]) -> EvalReport:
@@ -52,7 +52,7 @@ def test_audit_catches_a_value_changed_after_extraction() -> None:
 def test_compare_runs_three_modes_with_a_fake_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
     golden_required()
     cases = [c for c in load_golden(GOLDEN, "digital") if c.name.startswith("tz-")]
-    fake = _label_model(STANDARD)
+    fake = label_model(STANDARD)
     settings = Settings(cache_dir=tmp_path)
     runs = [
         run_mode(
