@@ -14,7 +14,7 @@ class Severity(StrEnum):
 
 
 class Finding(BaseModel):
-    code: str  # rule id, e.g. "R1", "R9", "GROUND", "MISSING_GRADE"
+    code: str  # rule id, e.g. "R1", "R9", "UNGROUNDED", "MISSING_GRADE"
     severity: Severity
     message: str  # English
     message_zh: str

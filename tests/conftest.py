@@ -3,6 +3,10 @@
 No test reaches the network or a real model: any socket connection to a non-loopback
 address fails, and connections to the configured model endpoint fail unless the test is
 marked ``live_model`` (the separate live-model CI step selects those with ``-m live_model``).
+
+Tests that read the golden sets (``../shared/golden`` beside the clone) are marked ``golden``
+(``pytest -m golden`` runs exactly them): without the folder they skip at setup, saying why
+(``tests/golden_helpers.py``).
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO.parent / "shared" / "golden"
-DIGITAL = sorted(p for p in GOLDEN.glob("*.pdf") if not p.name.endswith(".scan.pdf"))
-SCANS = sorted(GOLDEN.glob("*.scan.pdf"))
+from tests import golden_helpers
+from tests.golden_helpers import DIGITAL as DIGITAL
+from tests.golden_helpers import GOLDEN as GOLDEN
+from tests.golden_helpers import GOLDEN_MISSING
+from tests.golden_helpers import SCANS as SCANS
+from tests.golden_helpers import golden_required as golden_required
 
 _real_connect = socket.socket.connect
 
@@ -58,9 +64,11 @@ def _model_ports() -> set[int]:
     return ports
 
 
-def golden_required() -> None:
-    if not GOLDEN.is_dir():
-        pytest.skip(f"golden set not found at {GOLDEN}")
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    golden_helpers.running[:] = [item]
+    if item.get_closest_marker("golden") is not None and not GOLDEN.is_dir():
+        pytest.skip(GOLDEN_MISSING)
 
 
 @pytest.fixture(scope="session")

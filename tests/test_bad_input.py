@@ -30,11 +30,10 @@ from extractor.pipeline import extract_document
 from jixiao.settings import Settings
 from schemas.golden import to_golden
 from schemas.results import DocumentResult
+from tests.conftest import GOLDEN
+from tests.conftest import golden_required as golden_set_required
 
-# Not imported from tests.conftest: plain ``pytest`` (no rootdir on sys.path) cannot import
-# the ``tests`` package, only ``python -m pytest`` can.
 REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO.parent / "shared" / "golden"
 TZ = GOLDEN / "tz-gsl-2023-self-eval.pdf"  # 6 pages, 5 records
 TZ_SCAN = GOLDEN / "tz-gsl-2023-self-eval.scan.pdf"
 SH = GOLDEN / "sh-gsl-2023-self-eval.pdf"  # 21 pages, 12 records
@@ -50,7 +49,12 @@ KEEP_IMAGES: int = pymupdf.PDF_REDACT_IMAGE_NONE  # type: ignore[attr-defined]
 KEEP_LINE_ART: int = pymupdf.PDF_REDACT_LINE_ART_NONE  # type: ignore[attr-defined]
 
 
+# Every test here builds its bad files from golden PDFs.
+pytestmark = pytest.mark.golden
+
+
 def golden_required() -> None:
+    golden_set_required()
     if not (TZ.is_file() and TZ_SCAN.is_file() and SH.is_file()):
         pytest.skip(f"golden PDFs not found in {GOLDEN}")
 

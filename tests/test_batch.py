@@ -461,6 +461,7 @@ def test_sigkill_mid_run_then_rerun_completes_exactly_once(tmp_path: Path) -> No
 # -- Dask -------------------------------------------------------------------------------------
 
 
+@pytest.mark.golden
 def test_dask_local_cluster_matches_a_single_process_run(tmp_path: Path) -> None:
     golden_required()
     from distributed import LocalCluster

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evals import load_golden
 from evals.compare import ModeRun, check_modes, modes_to_json, render_modes
 from evals.models import EvalReport, FieldScore
@@ -12,7 +14,7 @@ from extractor.pipeline import extract_document
 from jixiao.evalrun import run_mode
 from jixiao.settings import Settings
 from tests.conftest import GOLDEN, golden_required
-from tests.test_llm import STANDARD, _label_model
+from tests.llm_helpers import STANDARD, label_model
 
 
 def _report(funds: tuple[int, int], level1: tuple[int, int]) -> EvalReport:
@@ -38,6 +40,7 @@ def test_an_ungrounded_value_in_any_mode_fails() -> None:
     assert failures and failures[0].startswith("llm: 1 ungrounded")
 
 
+@pytest.mark.golden
 def test_audit_catches_a_value_changed_after_extraction() -> None:
     golden_required()
     cells: dict[str, str] = {}
@@ -49,10 +52,11 @@ def test_audit_catches_a_value_changed_after_extraction() -> None:
     assert len(problems) == 1 and "999.99" in problems[0] and problems[0].startswith("record 1")
 
 
+@pytest.mark.golden
 def test_compare_runs_three_modes_with_a_fake_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
     golden_required()
     cases = [c for c in load_golden(GOLDEN, "digital") if c.name.startswith("tz-")]
-    fake = _label_model(STANDARD)
+    fake = label_model(STANDARD)
     settings = Settings(cache_dir=tmp_path)
     runs = [
         run_mode(

@@ -25,16 +25,14 @@ from evals import (
 )
 from evals.golden import indicator_fields_for, scalar_fields
 from schemas.fields import SELF_INDICATOR_FIELDS
-
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
+from tests.conftest import GOLDEN, golden_required
 
 Records = list[dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
 def cases() -> list[GoldenCase]:
-    if not GOLDEN.is_dir():
-        pytest.skip(f"golden set not found at {GOLDEN}")
+    golden_required()
     found = load_golden(GOLDEN, "digital")
     if not found:
         pytest.skip(f"no digital golden cases in {GOLDEN}")
@@ -97,9 +95,9 @@ def test_values_equal(a: Any, b: Any, equal: bool) -> None:
 # ------------------------------------------------------------------ loading
 
 
+@pytest.mark.golden
 def test_load_golden_pairs_by_stem() -> None:
-    if not GOLDEN.is_dir():
-        pytest.skip(f"golden set not found at {GOLDEN}")
+    golden_required()
     keys = sorted(GOLDEN.glob("*.golden.json"))
     digital = load_golden(GOLDEN, "digital")
     scan = load_golden(GOLDEN, "scan")
@@ -119,6 +117,7 @@ def test_load_golden_pairs_by_stem() -> None:
 # ------------------------------------------------------------------ scoring
 
 
+@pytest.mark.golden
 def test_identical_predictions_score_everything(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     report = evaluate_predictions(zip(cases, preds, strict=True))
@@ -136,6 +135,7 @@ def test_identical_predictions_score_everything(cases: list[GoldenCase]) -> None
     assert check_bars(report, Bars()) == []
 
 
+@pytest.mark.golden
 def test_denominators_follow_the_form_types(cases: list[GoldenCase]) -> None:
     report = evaluate_predictions(zip(cases, _identical(cases), strict=True))
     recs = [r for c in cases for r in c.records]
@@ -146,6 +146,7 @@ def test_denominators_follow_the_form_types(cases: list[GoldenCase]) -> None:
     assert report.groups["indicators"].total == want_ind
 
 
+@pytest.mark.golden
 def test_one_funds_value_changed(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 1)
@@ -172,6 +173,7 @@ def test_one_funds_value_changed(cases: list[GoldenCase]) -> None:
     )
 
 
+@pytest.mark.golden
 def test_number_formatting_differences_are_equal(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     changed = 0
@@ -196,6 +198,7 @@ def test_number_formatting_differences_are_equal(cases: list[GoldenCase]) -> Non
     assert all(s.accuracy in (1.0, None) for s in report.groups.values())
 
 
+@pytest.mark.golden
 def test_dropped_record_is_missed_and_the_rest_still_align(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 3)
@@ -218,6 +221,7 @@ def test_dropped_record_is_missed_and_the_rest_still_align(cases: list[GoldenCas
     assert any("missed" in f for f in check_bars(report, Bars()))
 
 
+@pytest.mark.golden
 def test_extra_records_are_invented(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 2)
@@ -236,6 +240,7 @@ def test_extra_records_are_invented(cases: list[GoldenCase]) -> None:
     assert any("invented" in f for f in check_bars(report, Bars()))
 
 
+@pytest.mark.golden
 def test_dropped_indicator_row_does_not_shift_later_rows(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 1)
@@ -253,6 +258,7 @@ def test_dropped_indicator_row_does_not_shift_later_rows(cases: list[GoldenCase]
     assert n_rows >= 4 and report.found == report.expected_records
 
 
+@pytest.mark.golden
 def test_invented_indicator_row_adds_to_the_denominator(cases: list[GoldenCase]) -> None:
     base = evaluate_predictions(zip(cases, _identical(cases), strict=True))
     preds = _identical(cases)
@@ -268,6 +274,7 @@ def test_invented_indicator_row_adds_to_the_denominator(cases: list[GoldenCase])
     assert (m.field, m.kind) == ("indicators[pred:2]", "invented_indicator")
 
 
+@pytest.mark.golden
 def test_changed_indicator_value_is_reported_at_its_row(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 1)
@@ -281,6 +288,7 @@ def test_changed_indicator_value_is_reported_at_its_row(cases: list[GoldenCase])
     ]
 
 
+@pytest.mark.golden
 def test_anomaly_recall_and_false_alarms(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     anomalous = [
@@ -325,6 +333,7 @@ def test_anomaly_recall_and_false_alarms(cases: list[GoldenCase]) -> None:
     assert check_bars(report, Bars(anomaly_recall=None, max_false_alarms=1)) == []
 
 
+@pytest.mark.golden
 def test_missed_anomalous_record_counts_as_undetected(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     spot = next(
@@ -344,6 +353,7 @@ def test_missed_anomalous_record_counts_as_undetected(cases: list[GoldenCase]) -
     assert report.anomalies.detected == report.anomalies.anomalous_records - 1
 
 
+@pytest.mark.golden
 def test_check_bars_reports_accuracy_failures(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 1)
@@ -359,6 +369,7 @@ def test_check_bars_reports_accuracy_failures(cases: list[GoldenCase]) -> None:
     assert (scan.funds, scan.totals, scan.indicator_fields["score"]) == (0.90, 0.90, 0.85)
 
 
+@pytest.mark.golden
 def test_evaluate_survives_extractor_errors(cases: list[GoldenCase]) -> None:
     by_pdf = {c.pdf: copy.deepcopy(c.records) for c in cases}
     bad = cases[0].pdf
@@ -384,6 +395,7 @@ def test_evaluate_survives_extractor_errors(cases: list[GoldenCase]) -> None:
     )
 
 
+@pytest.mark.golden
 def test_throughput_with_pages(cases: list[GoldenCase]) -> None:
     pairs = [
         (c, ExtractOutcome(records=copy.deepcopy(c.records), seconds=2.0, pages=4)) for c in cases
@@ -400,6 +412,7 @@ def test_throughput_with_pages(cases: list[GoldenCase]) -> None:
 # ------------------------------------------------------------------ rendering
 
 
+@pytest.mark.golden
 def test_report_json_and_tables(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 1)
@@ -440,6 +453,7 @@ def test_report_json_and_tables(cases: list[GoldenCase]) -> None:
     assert "showing 2 of" in text and "anomaly recall" in text and cases[k].pdf.name in text
 
 
+@pytest.mark.golden
 def test_garbled_names_still_align(cases: list[GoldenCase]) -> None:
     preds = _identical(cases)
     k = _self_eval_case(cases, 3)
@@ -452,6 +466,7 @@ def test_garbled_names_still_align(cases: list[GoldenCase]) -> None:
     assert wrong == [(0, "indicators[1].name"), (1, "project_name")]
 
 
+@pytest.mark.golden
 def test_malformed_predictions_do_not_crash(cases: list[GoldenCase]) -> None:
     preds: list[Records] = [
         [{"project_name": r["project_name"], "funds": None, "indicators": None, "findings": None}]

@@ -29,6 +29,7 @@ def extracted():  # type: ignore[no-untyped-def]
     return out
 
 
+@pytest.mark.golden
 def test_everything_extracted_is_grounded(extracted) -> None:  # type: ignore[no-untyped-def]
     n = 0
     for rec, cells in extracted:
@@ -47,6 +48,7 @@ def _mutate(text: str) -> str:
     return text + "X"
 
 
+@pytest.mark.golden
 def test_every_mutated_value_is_rejected(extracted) -> None:  # type: ignore[no-untyped-def]
     """Alter any one value after extraction: grounding must reject exactly that value."""
     checked = 0
@@ -65,6 +67,7 @@ def test_every_mutated_value_is_rejected(extracted) -> None:  # type: ignore[no-
     assert checked > 300
 
 
+@pytest.mark.golden
 def test_value_citing_another_cell_is_rejected(extracted) -> None:  # type: ignore[no-untyped-def]
     rec, cells = next(
         (copy.deepcopy(r), c) for r, c in extracted if r.form_type == "self_evaluation"
@@ -75,6 +78,7 @@ def test_value_citing_another_cell_is_rejected(extracted) -> None:  # type: igno
     assert [f.field for f in findings] == ["funds.total.executed"]
 
 
+@pytest.mark.golden
 def test_missing_or_unknown_citation_is_rejected(extracted) -> None:  # type: ignore[no-untyped-def]
     rec, cells = copy.deepcopy(extracted[0][0]), extracted[0][1]
     rec.project_name.prov = None

@@ -18,6 +18,7 @@ def grid():  # type: ignore[no-untyped-def]
     return ingest(DIGITAL[0], Settings())
 
 
+@pytest.mark.golden
 def test_cells_have_ids_boxes_and_clean_text(grid) -> None:  # type: ignore[no-untyped-def]
     assert grid.page_count == len(grid.pages) > 0
     page = grid.pages[0]
@@ -33,24 +34,28 @@ def test_cells_have_ids_boxes_and_clean_text(grid) -> None:  # type: ignore[no-u
     assert "项目名称" in texts
 
 
+@pytest.mark.golden
 def test_merged_cells_have_spans(grid) -> None:  # type: ignore[no-untyped-def]
     cells = [c for p in grid.pages for t in p.tables for c in t.cells]
     assert any(c.row_span > 1 for c in cells), "merged 一级指标 cells span rows"
     assert any(c.col_span > 1 for c in cells), "the 项目名称 value spans columns"
 
 
+@pytest.mark.golden
 def test_title_lines_outside_tables(grid) -> None:  # type: ignore[no-untyped-def]
     lines = [ln.text for ln in grid.pages[0].lines]
     assert any("绩效" in t and "表" in t for t in lines)
     assert any(re.search(r"20\d\d", t) for t in lines)
 
 
+@pytest.mark.golden
 def test_scanned_pages_are_marked_needs_ocr() -> None:
     golden_required()
     g = ingest(SCANS[0], Settings(ocr=False))
     assert g.pages and all(p.needs_ocr and not p.tables for p in g.pages)
 
 
+@pytest.mark.golden
 def test_render_png(tmp_path: Path) -> None:
     golden_required()
     png = render_png(DIGITAL[0], 1, dpi=50)

@@ -13,7 +13,7 @@ from jixiao.labels import count_unknown, format_counts, labels_of_pdfs, labels_o
 from jixiao.settings import Settings
 from jixiao.store import open_store, save_result
 from tests.pdfgen import grid_row, grid_table, render
-from tests.test_wild_structures import decl_rows
+from tests.wild_helpers import decl_rows
 
 
 def _pdf(tmp_path: Path) -> Path:

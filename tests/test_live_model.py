@@ -69,6 +69,7 @@ def test_answers_are_constrained_to_the_offered_kinds(asker_factory) -> None:
     assert kinds["t1"] == "project_name" and kinds["t2"] == VALUE
 
 
+@pytest.mark.golden
 def test_injected_instruction_in_a_cell_stays_data(asker_factory, tmp_path: Path) -> None:
     golden_required()
     src = GOLDEN / "tz-gsl-2023-self-eval.pdf"

@@ -36,7 +36,7 @@ from jixiao.model import Server, exit_text, log_tail, spawn, stop_server
 from jixiao.output import golden_document
 from jixiao.settings import Settings
 from tests.fake_llm import FakeModel, keys_of
-from tests.test_llm import STANDARD, _ask
+from tests.llm_helpers import STANDARD, ask_kinds
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "sample-self-eval.pdf"
@@ -223,10 +223,10 @@ def test_a_dead_server_is_not_retried(tmp_path: Path) -> None:
         asker = s.asker()
         asker.max_attempts = 5
         with pytest.raises(EndpointError) as e:
-            _ask(asker)
+            ask_kinds(asker)
         assert e.value.reason == "server_died" and s.requests == 1
         with pytest.raises(EndpointError):  # the next question makes no call at all
-            _ask(asker)
+            ask_kinds(asker)
         assert s.requests == 1 and asker.ledger.failed_questions == 2
     finally:
         s.close()

@@ -308,6 +308,7 @@ def test_real_ocr_noise_page_is_partial(tmp_path: Path, engine: Any) -> None:
     )
 
 
+@pytest.mark.golden
 @pytest.mark.ocr
 def test_real_ocr_on_a_golden_scan_page(tmp_path: Path, engine: Any) -> None:
     golden_required()

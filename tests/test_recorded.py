@@ -30,6 +30,7 @@ def _key(body: dict[str, Any]) -> str:
     )
 
 
+@pytest.mark.golden
 @pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
 def test_recorded_answers_replay_to_the_same_records(path: Path) -> None:
     golden_required()

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
 from extractor.checks.validators import validate_record
 from schemas.golden import from_golden
+from tests.conftest import GOLDEN as GOLDEN_DIR
 from tests.validator_cases import base, check, fund_row, kinds, serious, set_budget
-
-GOLDEN_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
-
 
 # ---------------------------------------------------------------- clean baseline
 
@@ -384,7 +381,7 @@ TAG_CODES = {
 }
 
 
-@pytest.mark.skipif(not GOLDEN, reason=f"golden set not found at {GOLDEN_DIR}")
+@pytest.mark.golden
 @pytest.mark.parametrize(("rid", "rec"), GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_golden_record(rid: str, rec: dict) -> None:
     findings = validate_record(from_golden(rec))
@@ -401,7 +398,7 @@ def test_golden_record(rid: str, rec: dict) -> None:
                 assert codes & want, f"{rid}: {anomaly!r} not reported as {want}"
 
 
-@pytest.mark.skipif(not GOLDEN, reason=f"golden set not found at {GOLDEN_DIR}")
+@pytest.mark.golden
 def test_golden_records_copy_is_untouched() -> None:
     for _, rec in GOLDEN:
         snapshot = copy.deepcopy(rec)

@@ -13,6 +13,7 @@ from typing import Any
 
 import instructor
 import openai
+from instructor.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import (
     RetryCallState,
@@ -94,8 +95,12 @@ class Asker:
             else str(getattr(getattr(client, "client", None), "base_url", "") or "")
         )
         self.health = health
-        client.on("completion:response", self._on_response)
-        client.on("parse:error", self._on_parse_error)
+        # Per-call hooks (given to each ``create``), never registered on the shared client: a
+        # batch builds an Asker per document on one cached client, and client-wide handlers
+        # would pile up (every response counted once per Asker ever built, none freed).
+        self.hooks = Hooks()
+        self.hooks.on("completion:response", self._on_response)
+        self.hooks.on("parse:error", self._on_parse_error)
 
     def _on_response(self, response: Any) -> None:
         self.ledger.calls += 1
@@ -198,6 +203,7 @@ class Asker:
                     context=context,
                     temperature=0,
                     max_tokens=max_tokens,
+                    hooks=self.hooks,
                 )
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
