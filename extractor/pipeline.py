@@ -404,8 +404,10 @@ def _fill_by_cells(
                 asker, s, isinstance(rec, SelfEvaluation), {**key_parts, "pages": s.pages}
             )
         except LLMError as e:
+            # One table the model could not cite is enough: the document's other records
+            # (one template) are not asked again.
             errors.append(str(e))
-            continue
+            break
         if not rows:
             continue
         cand = rec.model_copy(deep=True)

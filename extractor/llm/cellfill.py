@@ -30,6 +30,7 @@ DECL_FIELDS = tuple(TargetIndicator.model_fields)
 MAX_CELLS = 400  # a table with more cells is not shown (the prompt would not fit)
 CELL_CHARS = 40  # each cell's text, at most, in the prompt
 TOKENS_PER_ROW = 90
+MAX_TOKENS = 1024  # an answer is cut here (~100 s on 2 CPU cores): a longer one is a ramble
 MIN_ROWS = 2  # one row read out of a table is more likely a misreading than a table
 
 
@@ -105,7 +106,7 @@ def ask_indicators(
         context={"texts": [f"indicator cells of pages {seg.pages}"]},
         key_parts=key_parts,
         prompt_version=PROMPT.version,
-        max_tokens=TOKENS_PER_ROW * min(len(seg.rows), 40) + 64,
+        max_tokens=min(TOKENS_PER_ROW * len(seg.rows) + 64, MAX_TOKENS),
     )
     out: list[Any] = []
     kind = SelfEvalIndicator if self_eval else TargetIndicator
