@@ -119,58 +119,41 @@ class Settled:
 def settle(qs: list[LabelQuestion]) -> list[Settled]:
     """Give each label the most similar field that no other label of its scope took (labels
     of one section name distinct fields: 配分 takes 分值 before 调整后安排数 can), greedily by
-    similarity, equal similarity in printed order; a field less similar than
-    ``MIN_SIMILARITY`` is no answer. A label's close call (``Settled.close``): the fields
-    within ``CLOSE`` of its own that no other label holds clearly better."""
+    similarity; a field less similar than ``MIN_SIMILARITY`` is no answer."""
     chosen: dict[int, tuple[str, float]] = {}
-    by_scope: dict[str, list[int]] = {}
+    by_row: dict[str, list[int]] = {}
     for i, q in enumerate(qs):
-        by_scope.setdefault(q.scope or f"#{i}", []).append(i)
-    for scope, members in by_scope.items():
-        _assign(members, qs, chosen)
-        _eliminate(scope, [i for i in members if i not in chosen], qs, chosen)
+        by_row.setdefault(q.scope or f"#{i}", []).append(i)
+    taken_in: dict[str, set[str]] = {}
+    for row, members in by_row.items():
+        # Equal similarity: the order fields are printed in (一级, 二级, 三级指标 …) follows
+        # the order of the labels in the row.
+        pairs = sorted(
+            (-qs[i].scores[k], abs(ORDER.get(n, 0) - pos), i, n)
+            for pos, i in enumerate(members)
+            for k, n in enumerate(qs[i].options)
+        )
+        taken = taken_in.setdefault(row, set())
+        for neg, _, i, n in pairs:
+            if i not in chosen and n not in taken and -neg >= MIN_SIMILARITY:
+                chosen[i] = (n, -neg)
+                taken.add(n)
+    for scope, members in by_row.items():
+        _eliminate(scope, [i for i in members if i not in chosen], qs, taken_in[scope], chosen)
     out = []
     for i, q in enumerate(qs):
         if i not in chosen:
             out.append(Settled(q, None, ()))
             continue
         n, score = chosen[i]
-        owners = {chosen[j][0]: j for j in by_scope[q.scope or f"#{i}"] if j in chosen and j != i}
+        taken = taken_in[q.scope or f"#{i}"]
         rivals = [
             m
             for m, x in zip(q.options, q.scores, strict=True)
-            if m != n and x >= score - CLOSE and not _held_better(m, x, owners, qs)
+            if m != n and m not in taken and x >= score - CLOSE
         ]
         out.append(Settled(q, n, (n, *rivals)))
     return out
-
-
-def _assign(
-    members: list[int], qs: list[LabelQuestion], chosen: dict[int, tuple[str, float]]
-) -> None:
-    """Greedy one-to-one by similarity; ties go by printed order (the k-th label of the
-    scope to the k-th of its fields in the templates' order: 一级, 二级, 三级指标 …)."""
-    fields = sorted({n for i in members for n in qs[i].options}, key=lambda n: ORDER.get(n, 0))
-    rank = {n: r for r, n in enumerate(fields)}
-    pairs = sorted(
-        (-qs[i].scores[k], abs(rank[n] - pos), i, n)
-        for pos, i in enumerate(members)
-        for k, n in enumerate(qs[i].options)
-    )
-    taken: set[str] = set()
-    for neg, _, i, n in pairs:
-        if i not in chosen and n not in taken and -neg >= MIN_SIMILARITY:
-            chosen[i] = (n, -neg)
-            taken.add(n)
-
-
-def _held_better(field: str, score: float, owners: dict[str, int], qs: list[LabelQuestion]) -> bool:
-    """Whether another label holds ``field`` with a similarity clearly above ``score``."""
-    j = owners.get(field)
-    if j is None:
-        return False
-    theirs = dict(zip(qs[j].options, qs[j].scores, strict=True)).get(field, 0.0)
-    return theirs >= score + CLOSE
 
 
 ORG = re.compile(
@@ -209,31 +192,26 @@ def content_hints(values: list[str]) -> dict[str, float]:
 
 
 def _eliminate(
-    scope: str, left: list[int], qs: list[LabelQuestion], chosen: dict[int, tuple[str, float]]
+    scope: str,
+    left: list[int],
+    qs: list[LabelQuestion],
+    taken: set[str],
+    chosen: dict[int, tuple[str, float]],
 ) -> None:
     """In a heading row, the one label left names the one field left (支出进度, like no
     label of 执行率, after its neighbours took the other funds columns)."""
     if not scope.endswith(":h") or len(left) != 1:
         return
     members = [i for i, q in enumerate(qs) if (q.scope or f"#{i}") == scope]
-    taken = {chosen[i][0] for i in members if i in chosen}
     free = {n for i in members for n in qs[i].options} - taken
     if len(free) == 1:
-        chosen[left[0]] = (free.pop(), MIN_SIMILARITY)
+        n = free.pop()
+        chosen[left[0]] = (n, MIN_SIMILARITY)
+        taken.add(n)
 
 
-# The order fields are printed in, left to right and top to bottom, on the national
-# templates (one sequence: 分值/得分 sit between 执行数 and 执行率 in the funds heading and
-# after 实际完成值 in the indicator heading, both orders kept).
-_PRINTED = (
-    *GROUPS["header"],
-    *("total_funds", "annual_request", "fiscal_funds", "current_year", "carryover"),
-    *("other_funds", "initial_budget", "full_year_budget", "executed"),
-    *("goal_expected", "goal_actual", "goal_overall", "goal_annual"),
-    *("level1", "level2", "indicator_name", "target_value", "actual_value"),
-    *("weight", "execution_rate", "score", "deviation_reason", "total_row"),
-)
-ORDER = {n: k for k, n in enumerate(_PRINTED)}
+# Where each field is printed among its group's labels (the national templates' order).
+ORDER = {n: k for group in GROUPS.values() for k, n in enumerate(group)}
 
 
 def _row_text(row: tuple[str, ...]) -> str:
