@@ -352,12 +352,7 @@ def _assist(
                 continue  # no first text unknown: the other texts may be
             break
         pages = sorted({p for s in segs for p in s.pages})
-        key_parts = {
-            "pdf_sha256": grid.sha256,
-            "pages": pages,
-            "schema_version": SCHEMA_VERSION,
-            "catalogue_version": catalogue_version(in_effect()),
-        }
+        key_parts = _key_parts(grid, pages)
         with learned_labels(learned):
             new = ask_unknown(asker, qs, key_parts, images(pages), result.errors)
         if not new:
@@ -371,13 +366,20 @@ def _assist(
             seg, outcomes, helped = _merge_readings(grid, seg, outcomes, cur_seg, cur_out, checking)
         else:
             helped = set()
-        key_parts = {
-            "pdf_sha256": grid.sha256,
-            "schema_version": SCHEMA_VERSION,
-            "catalogue_version": catalogue_version(in_effect()),
-        }
+        key_parts = _key_parts(grid, [])
         helped |= _fill_by_cells(seg, outcomes, asker, checking, key_parts, result.errors)
     return seg, outcomes, helped
+
+
+def _key_parts(grid: DocumentGrid, pages: list[int]) -> dict[str, Any]:
+    """What a model answer's cache key holds besides the question: the document, its pages,
+    the schema and the catalogue in effect (learned labels included)."""
+    return {
+        "pdf_sha256": grid.sha256,
+        "pages": pages,
+        "schema_version": SCHEMA_VERSION,
+        "catalogue_version": catalogue_version(in_effect()),
+    }
 
 
 def _fill_by_cells(

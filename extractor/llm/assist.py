@@ -39,8 +39,7 @@ from schemas.grid import Cell
 from schemas.numbers import normalise_text, parse_decimal
 
 PROMPT = load("label_options", 5)
-CHUNK = 1  # one text per question: measured far better than 24 per question
-TOKENS_PER_QUESTION = 14
+TOKENS_PER_QUESTION = 14  # one text per question: measured far better than 24 per call
 MAX_LABEL_CHARS = 12  # longer texts are values or headings, not field labels
 KEY_CATEGORIES = ("key", "decl_funds")
 TAXONOMY = frozenset((*LEVEL1, *LEVEL2_PARENT))

@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
 from extractor.llm.questions import FIELDS, GROUPS, fields_for
-from schemas.catalogue import CATALOGUE, Learned, label_key
+from schemas.catalogue import Learned, entry, label_key
 from schemas.numbers import normalise_text
 
 TOP_K = 4  # fields offered per text (measured: the right field is in the top 6 for 31 of
@@ -40,13 +41,14 @@ class LabelQuestion:
     scope: str = ""  # its table and section: labels of one scope name distinct fields
 
 
+@cache
 def field_words(name: str) -> tuple[str, ...]:
     """The labels a field is printed with (catalogue words, then its Chinese name)."""
     out: list[str] = []
     for category, field in FIELDS[name][1]:
-        for e in CATALOGUE[category]:
-            if e.field == field:
-                out += [*e.words, e.zh.split("·")[-1]]
+        e = entry(category, field)
+        if e is not None:
+            out += [*e.words, e.zh.split("·")[-1]]
     return tuple(dict.fromkeys(w for w in out if w))
 
 
@@ -219,22 +221,12 @@ def _row_text(row: tuple[str, ...]) -> str:
     return s if len(s) <= ROW_CHARS else s[: ROW_CHARS - 1] + "…"
 
 
-OTHER_ZH, VALUE_ZH = "其他标签", "填写内容"
-
-
 def standard_label(name: str) -> str:
-    """A field's standard printed label (its Chinese name in the catalogue): the option
-    the model answers with (a 1.5B model maps a synonym to a Chinese label far better than
-    to an English field name: measured, see the README's prompt table)."""
+    """A field's standard printed label (its Chinese name in the catalogue), shown first
+    among the field's labels in a question."""
     category, field = FIELDS[name][1][0]
-    for e in CATALOGUE[category]:
-        if e.field == field:
-            return e.zh.split("·")[-1]
-    return name
-
-
-def option_names(q: LabelQuestion) -> list[str]:
-    return list(q.options)
+    e = entry(category, field)
+    return e.zh.split("·")[-1] if e is not None else name
 
 
 def render_questions(qs: list[LabelQuestion]) -> str:
@@ -262,7 +254,7 @@ def answers_model(qs: list[LabelQuestion]) -> type[LabelAnswers]:
     """A response model whose key ``tN`` is an enum of the N-th question's options."""
     fields: dict[str, Any] = {}
     for i, q in enumerate(qs, start=1):
-        names = list(dict.fromkeys(option_names(q)))
+        names = list(dict.fromkeys(q.options))
         kind: Any = Enum(f"T{i}", {n: n for n in names}, type=str)  # type: ignore[misc]
         fields[f"t{i}"] = (kind, ...)
     model: type[LabelAnswers] = create_model("LabelAnswers", __base__=LabelAnswers, **fields)
