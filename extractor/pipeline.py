@@ -24,6 +24,7 @@ from extractor.checks.ocr_text import (
 )
 from extractor.checks.rules import RuleSet, get_rule_set
 from extractor.checks.validators import validate_record
+from extractor.ingest.hashing import file_sha256
 from extractor.ingest.pdf import ingest, render_png
 from extractor.layout.context import label_context
 from extractor.layout.headers import Labeler, regex_labeler
@@ -36,17 +37,15 @@ from extractor.layout.segment import (
     segment,
 )
 from extractor.llm.merge import fill_missing
-from jixiao import __version__
-from jixiao.errors import ConfigError, InputError
-from jixiao.hashing import file_sha256
-from jixiao.sanitise import display_path, safe_text
 from jixiao.settings import Settings
-from schemas import SCHEMA_VERSION
 from schemas.catalogue import Learned, catalogue_version, in_effect, learned_labels
+from schemas.errors import ConfigError, InputError
 from schemas.findings import Finding, Severity
 from schemas.grid import DocumentGrid
 from schemas.records import Record, SelfEvaluation, iter_values
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
+from schemas.sanitise import display_path, safe_text
+from schemas.version import SCHEMA_VERSION, __version__
 
 if TYPE_CHECKING:
     from extractor.ingest.ocr import OcrEngine

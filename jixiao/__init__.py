@@ -1,3 +1,5 @@
 """jixiao (绩效): checked data from PDF archives of fiscal project performance forms."""
 
-__version__ = "0.1.0"
+from schemas.version import __version__
+
+__all__ = ["__version__"]

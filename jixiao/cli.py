@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jixiao import __version__
-from jixiao.errors import JixiaoError
 from jixiao.output import render
-from jixiao.sanitise import display_path, mask_secrets, mask_url, safe_text
 from jixiao.settings import Settings, load_settings
+from schemas.errors import JixiaoError
 from schemas.results import DocumentResult, DocumentStatus
+from schemas.sanitise import display_path, mask_secrets, mask_url, safe_text
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker

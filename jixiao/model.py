@@ -20,8 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from jixiao.errors import ConfigError, JixiaoError
-from jixiao.hashing import file_sha256
+from extractor.ingest.hashing import file_sha256
+from schemas.errors import ConfigError, JixiaoError
 
 N_PARTS = 22
 PARTS_VERSION = "0.2.0"

@@ -16,8 +16,8 @@ import openai
 
 from extractor.llm.failures import LLMError, classify
 from jixiao.llm import served
-from jixiao.sanitise import mask_url
 from jixiao.settings import Settings
+from schemas.sanitise import mask_url
 
 PROMPT = "Count from 1 to 30, the numbers separated by spaces, nothing else."
 MAX_TOKENS = 64

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from jixiao.errors import ConfigError
+from schemas.errors import ConfigError
 
 
 class Settings(BaseSettings):

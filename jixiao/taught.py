@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
-from jixiao.errors import JixiaoError
 from jixiao.settings import Settings
 from schemas.catalogue import CATALOGUE, Learned, catalogue_version, entry, label_key, lookup
+from schemas.errors import JixiaoError
 
 if TYPE_CHECKING:
     from jixiao.proposals import Proposal

@@ -14,8 +14,7 @@ from schemas.records import (
 )
 from schemas.results import DocumentResult, DocumentStatus, RecordResult
 from schemas.values import MatchStatus, Provenance, Value
-
-SCHEMA_VERSION = "1"
+from schemas.version import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -28,9 +28,9 @@ from jixiao.batch.archive import found_from_source, read_found, read_source
 from jixiao.batch.run import BatchObserver, DocLine
 from jixiao.batch.runners import DaskRunner, InlineRunner, ProcessRunner
 from jixiao.batch.work import DocTask, process_task
-from jixiao.errors import ConfigError
 from jixiao.settings import Settings
 from jixiao.store import Document, Job, RecordRow, job_counts, list_jobs, open_store
+from schemas.errors import ConfigError
 from schemas.results import DocumentResult
 from tests.conftest import DIGITAL, golden_required
 from tests.store_backends import store_url  # noqa: F401  (fixture)

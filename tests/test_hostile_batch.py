@@ -19,11 +19,11 @@ from jixiao.batch import BatchConfig, run_batch
 from jixiao.batch.lease import BatchLease, process_start
 from jixiao.batch.runners import InlineRunner, Outcome, ProcessRunner
 from jixiao.batch.work import DocTask, process_task
-from jixiao.errors import BatchBusyError
 from jixiao.settings import Settings
 from jixiao.store import Document, Job, open_store
 from jixiao.store.lease import Holder, acquire_lease, lease_holder
 from jixiao.store.models import BatchLease as LeaseRow
+from schemas.errors import BatchBusyError
 from schemas.results import DocumentResult
 from tests import hostile_gen as gen
 from tests.store_backends import store_url  # noqa: F401  (fixture)

@@ -22,10 +22,10 @@ from extractor.ingest.guards import garbled_text
 from extractor.ingest.ocr import OcrLine, render_gray
 from extractor.ingest.pdf import page_grid, render_png
 from extractor.pipeline import extract_document
-from jixiao.errors import TooLargeError
-from jixiao.sanitise import display_path, mask_secrets, safe_text
 from jixiao.settings import Settings
 from jixiao.store import list_records, open_store, save_result
+from schemas.errors import TooLargeError
+from schemas.sanitise import display_path, mask_secrets, safe_text
 from schemas.values import Value
 from tests import hostile_gen as gen
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jixiao.cli import app
-from jixiao.errors import ConfigError
+from schemas.errors import ConfigError
 from ui import auth
 
 

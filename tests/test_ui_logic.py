@@ -113,7 +113,7 @@ def test_page_image_highlights_the_fields_cell(review_store: Store) -> None:
 
 
 def test_page_image_of_a_missing_pdf_is_a_clear_error(tmp_path: Path) -> None:
-    from jixiao.errors import InputError
+    from schemas.errors import InputError
 
     with pytest.raises(InputError, match="not found"):
         images.page_image(tmp_path / "gone.pdf", 1, [])

@@ -166,7 +166,7 @@ def test_unit_conversion_takes_the_row_and_its_sub_rows(tmp_path: Path) -> None:
 
 
 def test_store_url_password_is_masked() -> None:
-    from jixiao.sanitise import mask_url
+    from schemas.sanitise import mask_url
 
     shown = mask_url("postgresql+psycopg://user:s3cret-pw@db.example/jx")
     assert "s3cret-pw" not in shown and "user" in shown and "db.example" in shown

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from jixiao.errors import JixiaoError
 from jixiao.settings import Settings, load_settings
 from jixiao.store import Store, open_store
+from schemas.errors import JixiaoError
 from ui import auth
 from ui.fields import COLOURS, STATUS_ZH
 from ui.launch import review_settings

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jixiao.errors import ConfigError
+from schemas.errors import ConfigError
 
 # scrypt cost: n=2**14, r=8, p=1 (~16 MiB, tens of ms): the interactive-login setting.
 _N, _R, _P = 2**14, 8, 1

@@ -78,10 +78,10 @@ def page_image(
 ) -> bytes:
     """Page ``page`` (1-based) of ``pdf`` as PNG with ``boxes`` highlighted.
 
-    Raises ``jixiao.errors.InputError`` when the PDF is missing or unreadable.
+    Raises ``schemas.errors.InputError`` when the PDF is missing or unreadable.
     """
     from extractor.ingest.pdf import render_page
-    from jixiao.errors import InputError
+    from schemas.errors import InputError
 
     settings = settings or Settings()
     dpi = dpi or settings.render_dpi

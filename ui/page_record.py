@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from jixiao.errors import InputError
+from schemas.errors import InputError
 from ui import corrections, service
 from ui.fields import SECTION_ZH, SECTIONS, FieldRow, boxes_for
 from ui.labels import zh

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jixiao.errors import JixiaoError
 from jixiao.store import (
     Document,
     RecordRow,
@@ -25,6 +24,7 @@ from jixiao.store import (
     list_records,
 )
 from jixiao.store import review as rv
+from schemas.errors import JixiaoError
 from ui.exports import ApprovedRecord
 from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
 from ui.queue import QueueItem, sort_worst_first

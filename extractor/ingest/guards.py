@@ -7,8 +7,8 @@ import unicodedata
 
 import pymupdf
 
-from jixiao.sanitise import REPLACEMENT
 from jixiao.settings import Settings
+from schemas.sanitise import REPLACEMENT
 
 # A text layer is garbled (a font without a usable ToUnicode map) when, among its glyphs,
 # control characters reach 5 %, private-use glyphs 10 %, unmapped glyphs (U+FFFD, what

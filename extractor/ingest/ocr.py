@@ -29,8 +29,8 @@ import numpy as np
 import pymupdf
 
 from extractor.ingest.guards import render_dpi
-from jixiao.errors import ConfigError
 from jixiao.settings import Settings
+from schemas.errors import ConfigError
 
 # Skew search: coarse over ±MAX_SKEW, then fine around the best coarse angle.
 MAX_SKEW_DEG = 5.0

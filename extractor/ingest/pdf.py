@@ -18,9 +18,11 @@ import pymupdf
 from extractor.ingest.chars import _Char, assemble_lines
 from extractor.ingest.furniture import furniture_boxes, margin_texts, running_signatures
 from extractor.ingest.guards import garbled_text, page_over_limits, render_dpi
+from extractor.ingest.hashing import file_sha256
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
-from jixiao.errors import (
+from jixiao.settings import Settings
+from schemas.errors import (
     CorruptPdfError,
     EmptyPdfError,
     EncryptedPdfError,
@@ -28,9 +30,6 @@ from jixiao.errors import (
     NotAPdfError,
     TooLargeError,
 )
-from jixiao.hashing import file_sha256
-from jixiao.sanitise import clean_text, display_path
-from jixiao.settings import Settings
 from schemas.grid import (
     BBox,
     Cell,
@@ -42,6 +41,7 @@ from schemas.grid import (
     slot_cell,
     table_id,
 )
+from schemas.sanitise import clean_text, display_path
 
 if TYPE_CHECKING:
     from extractor.ingest.ocr import OcrEngine

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import openai
 
-from jixiao.errors import JixiaoError
-from jixiao.sanitise import mask_url
+from schemas.errors import JixiaoError
+from schemas.sanitise import mask_url
 
 # A callable that returns None while the server lives, else why it died (status, log tail).
 Health = Callable[[], str | None]

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from jixiao.errors import InputError
-from jixiao.hashing import file_sha256
-from jixiao.sanitise import display_path
+from extractor.ingest.hashing import file_sha256
 from jixiao.settings import Settings
+from schemas.errors import InputError
+from schemas.sanitise import display_path
 
 MB = 1024 * 1024
 SEP = "!"

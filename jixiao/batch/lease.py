@@ -19,11 +19,11 @@ import time
 from datetime import datetime
 from types import TracebackType
 
-from jixiao.errors import BatchBusyError
 from jixiao.settings import Settings
 from jixiao.store import Store
 from jixiao.store.lease import Holder, acquire_lease, release_lease, renew_lease
 from jixiao.store.models import utcnow
+from schemas.errors import BatchBusyError
 
 
 def process_start(pid: int) -> str:

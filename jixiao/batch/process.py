@@ -22,12 +22,12 @@ from jixiao.batch.runners import Runner
 from jixiao.batch.spool import Spool
 from jixiao.batch.work import DocTask
 from jixiao.batch.writes import Job, Writer
-from jixiao.errors import InputError, LeaseLostError
 from jixiao.settings import Settings
 from jixiao.store import Document, Store, job_counts, pending_jobs, start_job
 from jixiao.store.models import FINISHED_STATES
 from jixiao.taught import taught_labels
 from schemas.catalogue import Learned, catalogue_version
+from schemas.errors import InputError, LeaseLostError
 from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:

@@ -39,8 +39,6 @@ from jixiao.batch.lease import BatchLease
 from jixiao.batch.process import process_jobs
 from jixiao.batch.report import BatchLog, BatchObserver, BatchReport, DocLine
 from jixiao.batch.runners import DaskRunner, InlineRunner, ProcessRunner, Runner
-from jixiao.errors import ConfigError, InputError
-from jixiao.sanitise import display_path
 from jixiao.settings import Settings, load_settings
 from jixiao.store import (
     FailedJob,
@@ -56,6 +54,8 @@ from jixiao.store import (
     reset_stale,
     should_retry,
 )
+from schemas.errors import ConfigError, InputError
+from schemas.sanitise import display_path
 
 __all__ = [
     "BatchConfig",

@@ -19,8 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from jixiao.batch.work import DocTask, init_worker, process_task
-from jixiao.errors import ConfigError
 from jixiao.settings import Settings
+from schemas.errors import ConfigError
 from schemas.results import DocumentResult
 
 Outcome = tuple[DocTask, DocumentResult | BaseException]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from jixiao.batch.report import BatchLog, BatchObserver, BatchReport, DocLine
-from jixiao.sanitise import safe_text
 from jixiao.store import (
     Document,
     JobState,
@@ -19,6 +18,7 @@ from jixiao.store import (
     save_result_report,
 )
 from schemas.results import DocumentResult, DocumentStatus
+from schemas.sanitise import safe_text
 
 STATE_OF_STATUS = {
     DocumentStatus.OK: JobState.DONE,

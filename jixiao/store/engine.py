@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from jixiao.errors import JixiaoError
+from schemas.errors import JixiaoError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any 64-bit number: PostgreSQL advisory lock held while migrations run.

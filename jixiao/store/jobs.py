@@ -6,7 +6,7 @@ failed, or the source could not be read or was refused), ``skipped`` (no form in
 A run killed mid-way leaves ``running`` rows: ``reset_stale`` puts them back to pending.
 A failed source is tried again by a later run when its file is back, changed, or failed
 without a document (``failed_jobs`` + ``requeue_jobs``, driven by the archive walk).
-Sources and errors are stored as valid text (``jixiao.sanitise.safe_text``).
+Sources and errors are stored as valid text (``schemas.sanitise.safe_text``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from jixiao.sanitise import safe_text
 from jixiao.store.models import FINISHED_STATES, Job, JobState, utcnow
+from schemas.sanitise import safe_text
 
 
 @dataclass(frozen=True)

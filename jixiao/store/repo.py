@@ -25,12 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jixiao.hashing import file_sha256
+from extractor.ingest.hashing import file_sha256
 from jixiao.output import golden_document
-from jixiao.sanitise import safe_text
 from jixiao.store.engine import StoreError
 from jixiao.store.models import Document, Job, RecordRow, ReviewStatus, utcnow
 from schemas.results import DocumentResult
+from schemas.sanitise import safe_text
 
 
 def _normal(obj: Any) -> Any:

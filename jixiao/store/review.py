@@ -39,9 +39,9 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jixiao.errors import JixiaoError
 from jixiao.store.models import Base, Document, RecordRow, ReviewStatus, utcnow
 from jixiao.store.repo import record_columns
+from schemas.errors import JixiaoError
 from schemas.golden import Record, from_golden
 from schemas.records import iter_values
 from schemas.values import Provenance
