@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from evals.models import GROUPS, EvalReport, FieldScore
+from evals.scores import GROUPS, EvalReport, FieldScore
 
 BAR_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score")
 

@@ -13,7 +13,7 @@ from collections import Counter
 from pydantic import BaseModel, Field
 from rich.table import Table
 
-from evals.models import GROUPS, EvalReport, FieldScore
+from evals.scores import GROUPS, EvalReport, FieldScore
 
 
 class ModeRun(BaseModel):

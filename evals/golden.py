@@ -2,7 +2,7 @@
 
 Pure functions, no PDF code: the extractor comes in as a callable that returns the
 golden-shape records (``shared/golden/FORMAT.md``) for one PDF. The report models live in
-``evals.models``, the pass/fail bars in ``evals.bars``, rendering in ``evals.report``.
+``evals.scores``, the pass/fail bars in ``evals.bars``, rendering in ``evals.report``.
 
 Pairing. ``NAME.golden.json`` answers both ``NAME.pdf`` (variant ``digital``) and
 ``NAME.scan.pdf`` (variant ``scan``); pairing is by file stem, never by the ``pdf`` key
@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.bars import BAR_INDICATOR_FIELDS, Bars, bars_for, check_bars
-from evals.models import (
+from evals.scores import (
     GROUPS,
     AnomalyReport,
     DocumentReport,

@@ -7,7 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from evals.bars import Bars, bars_for, check_bars
-from evals.models import GROUPS, EvalReport, FieldScore
+from evals.scores import GROUPS, EvalReport, FieldScore
 
 JSON_SCHEMA_VERSION = 1
 

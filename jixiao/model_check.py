@@ -15,7 +15,7 @@ from typing import Any
 import openai
 
 from extractor.llm.failures import LLMError, classify
-from jixiao.llm import served
+from jixiao.model_client import served
 from jixiao.settings import Settings
 from schemas.sanitise import mask_url
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx2
 
-from jixiao.llm import build_client
+from jixiao.model_client import build_client
 from jixiao.settings import Settings
 
 Reply = Callable[[dict[str, Any]], Any]

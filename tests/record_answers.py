@@ -24,7 +24,7 @@ import httpx2
 from extractor.llm.asker import Asker
 from extractor.llm.cache import AnswerCache
 from extractor.pipeline import extract_document
-from jixiao.llm import build_client
+from jixiao.model_client import build_client
 from jixiao.output import golden_document
 from jixiao.settings import load_settings
 

@@ -21,7 +21,7 @@ from extractor.llm.cache import AnswerCache
 from extractor.llm.unknown import LabelQuestion, content_hints, question, settle
 from extractor.pipeline import extract_document
 from jixiao import cli
-from jixiao.llm import build_client
+from jixiao.model_client import build_client
 from jixiao.settings import Settings
 from schemas.golden import to_golden
 from tests.fake_llm import FakeModel, keys_of, options_of

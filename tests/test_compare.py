@@ -7,7 +7,7 @@ import pytest
 
 from evals import load_golden
 from evals.compare import ModeRun, check_modes, modes_to_json, render_modes
-from evals.models import EvalReport, FieldScore
+from evals.scores import EvalReport, FieldScore
 from extractor.checks.grounding import audit_grounding
 from extractor.llm.asker import Asker
 from extractor.pipeline import extract_document

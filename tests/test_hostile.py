@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import select
 
 from jixiao.store import Job, RecordRow, open_store
-from jixiao.store.models import FINISHED_STATES
+from jixiao.store.tables import FINISHED_STATES
 from tests import hostile_gen as gen
 
 pytestmark = pytest.mark.hostile

@@ -22,7 +22,7 @@ from jixiao.batch.work import DocTask, process_task
 from jixiao.settings import Settings
 from jixiao.store import Document, Job, open_store
 from jixiao.store.lease import Holder, acquire_lease, lease_holder
-from jixiao.store.models import BatchLease as LeaseRow
+from jixiao.store.tables import BatchLease as LeaseRow
 from schemas.errors import BatchBusyError
 from schemas.results import DocumentResult
 from tests import hostile_gen as gen
@@ -246,7 +246,7 @@ def test_a_lease_from_another_host_is_taken_only_when_its_heartbeat_is_stale(
     from datetime import timedelta
 
     from jixiao.batch.lease import holder_is_dead
-    from jixiao.store.models import utcnow
+    from jixiao.store.tables import utcnow
 
     fresh = Holder("o", "elsewhere", 1, "", utcnow(), utcnow())
     old = Holder("o", "elsewhere", 1, "", utcnow(), utcnow() - timedelta(seconds=400))

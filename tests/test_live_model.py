@@ -25,7 +25,7 @@ from extractor.llm.questions import (
 )
 from extractor.llm.route import PROMPT
 from extractor.pipeline import extract_document
-from jixiao.llm import build_client, endpoint
+from jixiao.model_client import build_client, endpoint
 from jixiao.output import golden_document
 from jixiao.settings import Settings
 from tests.conftest import GOLDEN, golden_required

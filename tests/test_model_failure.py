@@ -31,8 +31,8 @@ from extractor.llm.asker import Asker, EndpointError
 from extractor.pipeline import extract_document
 from jixiao import cli
 from jixiao.evalrun import run_mode
-from jixiao.llm import build_client
-from jixiao.model import Server, exit_text, log_tail, spawn, stop_server
+from jixiao.llama_server import Server, exit_text, log_tail, spawn, stop_server
+from jixiao.model_client import build_client
 from jixiao.output import golden_document
 from jixiao.settings import Settings
 from tests.fake_llm import FakeModel, keys_of
@@ -291,7 +291,7 @@ def _sleeper(tmp_path: Path) -> Server:
 def test_model_check_reports_load_time_and_tokens_per_second(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import jixiao.model
+    import jixiao.llama_server
     from jixiao.model_check import format_check, run_check
 
     started: list[Server] = []
@@ -300,7 +300,7 @@ def test_model_check_reports_load_time_and_tokens_per_second(
         started.append(_sleeper(tmp_path))
         return started[-1]
 
-    monkeypatch.setattr(jixiao.model, "start_server", fake_start)
+    monkeypatch.setattr(jixiao.llama_server, "start_server", fake_start)
     ticks = iter([100.0, 112.5, 113.0, 117.0])  # start, loaded, asked, answered
     report = run_check(
         Settings(cache_dir=tmp_path, llm_base_url=None),
@@ -329,16 +329,16 @@ def test_model_check_when_the_server_cannot_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The embedded server dies while loading (SIGILL): exit 2, its signal and log said."""
-    import jixiao.model
+    import jixiao.llama_server
 
     def fake_start(*args: Any, **kw: Any) -> Server:
         code = f"import os, signal; print({LOG_LINE!r}, flush=True); os.kill(os.getpid(), 4)"
         server = spawn([sys.executable, "-c", code], tmp_path / "llama-server.log")
         server.proc.wait()
-        jixiao.model.wait_ready("http://127.0.0.1:1/v1", 60, server)
+        jixiao.llama_server.wait_ready("http://127.0.0.1:1/v1", 60, server)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    monkeypatch.setattr(jixiao.model, "start_server", fake_start)
+    monkeypatch.setattr(jixiao.llama_server, "start_server", fake_start)
     monkeypatch.delenv("JIXIAO_LLM_BASE_URL", raising=False)
     monkeypatch.setenv("JIXIAO_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(sys, "argv", ["jixiao", "model", "check"])
@@ -355,7 +355,7 @@ def test_the_server_dies_with_jixiao_even_on_sigkill() -> None:
     if not sys.platform.startswith("linux"):
         pytest.skip("Linux only")
     parent = (
-        "import sys, time; from jixiao.model import spawn; "
+        "import sys, time; from jixiao.llama_server import spawn; "
         "s = spawn([sys.executable, '-c', 'import time; time.sleep(600)'], None); "
         "print(s.proc.pid, flush=True); time.sleep(600)"
     )

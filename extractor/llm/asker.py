@@ -1,6 +1,6 @@
 """Asking the model: instructor re-asks on validation errors, tenacity retries transport errors.
 
-The instructor client is passed in (built at the edge, ``jixiao/llm.py``; tests give the
+The instructor client is passed in (built at the edge, ``jixiao/model_client.py``; tests give the
 OpenAI client a fake transport). Every answer is cached by content hash, and every call is
 counted in the document's ledger: completions, re-asks, transport retries, tokens, seconds.
 """

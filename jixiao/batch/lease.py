@@ -22,7 +22,7 @@ from types import TracebackType
 from jixiao.settings import Settings
 from jixiao.store import Store
 from jixiao.store.lease import Holder, acquire_lease, release_lease, renew_lease
-from jixiao.store.models import utcnow
+from jixiao.store.tables import utcnow
 from schemas.errors import BatchBusyError
 
 

@@ -24,7 +24,7 @@ from jixiao.batch.work import DocTask
 from jixiao.batch.writes import Job, Writer
 from jixiao.settings import Settings
 from jixiao.store import Document, Store, job_counts, pending_jobs, start_job
-from jixiao.store.models import FINISHED_STATES
+from jixiao.store.tables import FINISHED_STATES
 from jixiao.taught import taught_labels
 from schemas.catalogue import Learned, catalogue_version
 from schemas.errors import InputError, LeaseLostError

@@ -46,7 +46,7 @@ _CLIENTS: dict[str, Any] = {}
 def _asker(settings: Settings, llm_url: str | None) -> Asker | None:
     if llm_url is None:
         return None
-    from jixiao.llm import build_asker, build_client
+    from jixiao.model_client import build_asker, build_client
 
     client = _CLIENTS.get(llm_url)
     if client is None:

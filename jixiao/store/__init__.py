@@ -11,7 +11,7 @@ new SQLite file just works. One transaction::
         # (reviewed records excepted: save_result_report(s, result).reviewed_kept)
         rows = list_records(s, department="上海市工商业联合会", with_findings=True)
 
-Tables (revision ``0001_core``; models in ``jixiao.store.models``):
+Tables (revision ``0001_core``; ORM classes in ``jixiao.store.tables``):
 
 - ``documents`` (``Document``): one row per PDF content, unique ``sha256``; status, errors,
   page_count, mode, rule_set, extractor/schema/prompt versions, llm_ledger, seconds,
@@ -83,15 +83,6 @@ from jixiao.store.jobs import (
     should_retry,
     start_job,
 )
-from jixiao.store.models import (
-    Base,
-    BatchLease,
-    Document,
-    Job,
-    JobState,
-    RecordRow,
-    ReviewStatus,
-)
 from jixiao.store.repo import (
     SaveReport,
     count_records,
@@ -108,6 +99,15 @@ from jixiao.store.repo import (
     reviewed_record_ids,
     save_result,
     save_result_report,
+)
+from jixiao.store.tables import (
+    Base,
+    BatchLease,
+    Document,
+    Job,
+    JobState,
+    RecordRow,
+    ReviewStatus,
 )
 
 __all__ = [

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from jixiao.store.models import FINISHED_STATES, Job, JobState, utcnow
+from jixiao.store.tables import FINISHED_STATES, Job, JobState, utcnow
 from schemas.sanitise import safe_text
 
 

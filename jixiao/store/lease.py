@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from jixiao.store.models import BatchLease, utcnow
+from jixiao.store.tables import BatchLease, utcnow
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from extractor.ingest.hashing import file_sha256
 from jixiao.output import golden_document
 from jixiao.store.engine import StoreError
-from jixiao.store.models import Document, Job, RecordRow, ReviewStatus, utcnow
+from jixiao.store.tables import Document, Job, RecordRow, ReviewStatus, utcnow
 from schemas.results import DocumentResult
 from schemas.sanitise import safe_text
 

@@ -39,8 +39,8 @@ from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from jixiao.store.models import Base, Document, RecordRow, ReviewStatus, utcnow
 from jixiao.store.repo import record_columns
+from jixiao.store.tables import Base, Document, RecordRow, ReviewStatus, utcnow
 from schemas.errors import JixiaoError
 from schemas.golden import Record, from_golden
 from schemas.records import iter_values

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from jixiao.store.models import Base
+from jixiao.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

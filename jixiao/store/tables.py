@@ -1,4 +1,4 @@
-"""ORM models of the store (SQLAlchemy 2.x). The schema itself is created by the Alembic
+"""The tables of the store as SQLAlchemy 2.x ORM classes. The schema itself is created by the Alembic
 migrations in ``jixiao/store/migrations`` (revisions ``0001_core``, ``0002_review``,
 ``0003_reextract``, ``0004_lease``), never by ``create_all``.
 

@@ -1,4 +1,5 @@
-"""The edge where model clients are built from settings (extraction code only receives them)."""
+"""The edge where clients of the language model are built from settings (extraction code only
+receives them); the embedded server itself is ``jixiao.llama_server``."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def served(settings: Settings) -> Iterator[Endpoint]:
     if settings.llm_base_url:
         yield Endpoint(settings.llm_base_url)
         return
-    from jixiao.model import start_server
+    from jixiao.llama_server import start_server
 
     log = settings.cache_dir / "llama-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
