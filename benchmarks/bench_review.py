@@ -50,8 +50,8 @@ def build_store(tmp: Path, golden: Path) -> tuple[str, Path, int]:
     """(store URL, reviewers file, records) with the sample and the golden digital PDFs."""
     repo_on_path()
     from extractor.pipeline import extract_document
+    from jixiao.reviewers import add_reviewer
     from jixiao.store import count_records, open_store, save_result
-    from ui.auth import add_reviewer
 
     url = f"sqlite:///{tmp / 'bench.db'}"
     pdfs = [REPO / "samples" / "sample-self-eval.pdf", REPO / "samples" / "sample-target-decl.pdf"]
@@ -107,8 +107,8 @@ def browser_figures(url: str, reviewers: Path, n: int) -> dict[str, Any]:
 
     repo_on_path()
     sys.path.insert(0, str(REPO))
+    from jixiao.review_launch import app_env, streamlit_argv
     from tests.test_ui_browser import _free_port, _wait_healthy
-    from ui.launch import app_env, streamlit_argv
 
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         return {"skipped": "chromium/chromedriver not installed"}

@@ -330,9 +330,9 @@ def review(
     import signal
     import subprocess
 
+    from jixiao.review_launch import app_env, review_settings, streamlit_argv
+    from jixiao.reviewers import load_reviewers
     from jixiao.store import open_store
-    from ui.auth import load_reviewers
-    from ui.launch import app_env, review_settings, streamlit_argv
 
     settings = review_settings(load_settings(**({"db_url": db} if db else {})))
     open_store(settings.db_url).close()  # migrations applied; a bad URL fails here, clearly
@@ -364,8 +364,8 @@ def add_reviewer_cmd(
 ) -> None:
     """Add a reviewer (or set a new password): the password is prompted for and only its
     salted scrypt hash is written to JIXIAO_REVIEWERS_FILE."""
-    from ui.auth import add_reviewer
-    from ui.launch import review_settings
+    from jixiao.review_launch import review_settings
+    from jixiao.reviewers import add_reviewer
 
     settings = review_settings(load_settings())
     if password_stdin:

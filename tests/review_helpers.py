@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from extractor.pipeline import extract_document
+from jixiao.reviewers import add_reviewer
 from jixiao.store import Store, open_store, save_result
 from schemas.results import DocumentResult
 from tests.store_backends import store_url  # noqa: F401  (fixture re-exported)
-from ui.auth import add_reviewer
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "sample-self-eval.pdf"

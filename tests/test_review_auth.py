@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from jixiao import reviewers as auth
 from jixiao.cli import app
 from schemas.errors import ConfigError
-from ui import auth
 
 
 def test_hash_is_salted_and_verifies() -> None:

@@ -30,11 +30,11 @@ from typing import Any
 import pytest
 
 from extractor.pipeline import extract_document
+from jixiao.review_launch import app_env, streamlit_argv
+from jixiao.reviewers import add_reviewer
 from jixiao.store import list_records, open_store, save_result
 from tests.pdfgen import Indicator, SelfEval, build
-from ui.auth import add_reviewer
 from ui.images import HIGHLIGHT, count_color
-from ui.launch import app_env, streamlit_argv
 
 pytestmark = pytest.mark.browser
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from jixiao import review_launch as launch
 from jixiao.store import RecordRow, Store, list_records
 from jixiao.store import review as rv
 from schemas.results import DocumentResult
-from ui import exports, fields, images, launch, service
+from ui import exports, fields, images, service
 from ui.queue import QueueItem, filter_items, sort_worst_first, status_counts
 
 pytest_plugins = ["tests.review_helpers"]  # fixtures: review_store, sample_result
@@ -383,6 +384,20 @@ def test_launch_command_passes_the_store_url() -> None:
     assert env["JIXIAO_DB_URL"] == "sqlite:///x.db" and env["PATH"] == "/bin"
 
 
+def test_the_cli_finds_the_review_app_by_path_without_importing_ui() -> None:
+    import subprocess
+
+    code = (
+        "import sys, jixiao.cli; from jixiao import review_launch as rl;"
+        "argv = rl.streamlit_argv(8600); rl.app_env('sqlite:///x.db');"
+        "print(argv[4]); print(sorted(m for m in sys.modules if m == 'ui' or m.startswith('ui.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    app, loaded = out.stdout.strip().splitlines()
+    assert Path(app) == Path(__file__).resolve().parents[1] / "ui" / "app.py"
+    assert loaded == "[]"
+
+
 def test_cli_review_starts_streamlit_with_the_db(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -416,7 +431,7 @@ def test_streamlit_is_not_imported_by_the_cli_or_the_logic() -> None:
     import subprocess
 
     code = (
-        "import sys, jixiao.cli, ui.service, ui.exports, ui.fields, ui.images, ui.auth;"
+        "import sys, jixiao.cli, ui.service, ui.exports, ui.fields, ui.images, jixiao.reviewers;"
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from jixiao.review_launch import review_settings
 from jixiao.settings import Settings
-from ui.launch import review_settings
 from ui.sessions import COOKIE, Throttle, Tokens
 from ui.text import md
 

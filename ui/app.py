@@ -1,6 +1,6 @@
 """The review screen (Streamlit). Thin: login and navigation here; the pages are in
 ui.page_queue, ui.page_record, ui.page_files; the logic in ui.service, ui.fields, ui.queue,
-ui.images, ui.corrections, ui.auth, ui.sessions (tested without Streamlit).
+ui.images, ui.corrections, ui.sessions and jixiao.reviewers (tested without Streamlit).
 
 Run with ``jixiao review [--db URL]`` (which serves the app through ``ui.serve``: page images
 and downloads only to a logged-in browser). Settings come from ``JIXIAO_*`` variables;
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from jixiao import reviewers
+from jixiao.review_launch import review_settings
 from jixiao.settings import Settings, load_settings
 from jixiao.store import Store, open_store
 from schemas.errors import JixiaoError
-from ui import auth
 from ui.fields import COLOURS, STATUS_ZH
-from ui.launch import review_settings
 from ui.page_common import PAGE_ZH, PAGES, Ctx
 from ui.page_files import export_page, upload_page
 from ui.page_queue import queue_page
@@ -66,7 +66,7 @@ def _try_login(settings: Settings, name: str, password: str) -> None:
             else f"密码错误次数过多，请 {int(wait) + 1} 秒后再试。"
         )
         return
-    if auth.authenticate(settings.reviewers_file, name, password):
+    if reviewers.authenticate(settings.reviewers_file, name, password):
         THROTTLE.succeeded(name)
         token = TOKENS.issue(name)
         st.session_state["reviewer"] = name
@@ -84,7 +84,7 @@ def login(settings: Settings) -> str | None:
         return str(st.session_state["reviewer"])
     st.markdown("### 绩效表审核 · 登录")
     try:
-        configured = auth.load_reviewers(settings.reviewers_file)
+        configured = reviewers.load_reviewers(settings.reviewers_file)
     except JixiaoError:
         st.error("审核人文件无法读取：请管理员检查 JIXIAO_REVIEWERS_FILE。")
         st.stop()

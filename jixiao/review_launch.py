@@ -1,19 +1,35 @@
 """Starting the review app: the ``streamlit run`` command line and its environment.
 
-Used by ``jixiao review``; imports no Streamlit (the CLI must not pay for it at import time).
+Used by ``jixiao review``. The app is started by path, never imported: the ``ui`` package
+is found with ``importlib.util.find_spec`` (which imports nothing of it), so ``jixiao``
+stays below ``ui`` in the layers and the CLI does not pay for Streamlit at import time.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from schemas.errors import ConfigError
+
 if TYPE_CHECKING:
     from jixiao.settings import Settings
 
-APP = Path(__file__).resolve().parent / "app.py"
+UI_PACKAGE = "ui"
+
+
+def app_path() -> Path:
+    """``ui/app.py`` of the installed ``ui`` package, found without importing it."""
+    spec = importlib.util.find_spec(UI_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"the review app's package {UI_PACKAGE!r} is not installed: "
+            "reinstall jixiao (pip install -e .)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / "app.py"
 
 
 def streamlit_argv(port: int, address: str = "127.0.0.1", headless: bool = True) -> list[str]:
@@ -24,7 +40,7 @@ def streamlit_argv(port: int, address: str = "127.0.0.1", headless: bool = True)
         "-m",
         "ui.serve",
         "run",
-        str(APP),
+        str(app_path()),
         "--server.port",
         str(port),
         "--server.address",
@@ -48,7 +64,7 @@ def app_env(db_url: str | None = None, base: dict[str, str] | None = None) -> di
     if db_url:
         env["JIXIAO_DB_URL"] = db_url
     env.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
-    root = str(APP.parent.parent)  # ``python -m ui.serve`` finds the ui package
+    root = str(app_path().parent.parent)  # ``python -m ui.serve`` finds the ui package
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     if root not in paths:
         env["PYTHONPATH"] = os.pathsep.join([root, *paths])

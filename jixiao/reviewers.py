@@ -6,7 +6,7 @@ The file is named by ``JIXIAO_REVIEWERS_FILE`` and looks like::
 
 ``jixiao review add-reviewer NAME`` prompts for a password and writes the hash. Passwords
 are compared with ``hmac.compare_digest``; an unknown name and a wrong password fail alike.
-No Streamlit here: the app calls these functions.
+No Streamlit here: the review app (``ui``) and the CLI call these functions.
 """
 
 from __future__ import annotations
