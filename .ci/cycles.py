@@ -17,6 +17,7 @@ A cycle is printed with, for each edge, the module imports that make it. The lay
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -130,7 +131,7 @@ def report(title: str, graph: Graph) -> int:
     print(f"== {title}: {len(graph)} nodes, {edges} edges, {verdict}")
     for ring in found:
         print("  cycle: " + " -> ".join(ring))
-        for a, b in zip(ring, ring[1:], strict=False):
+        for a, b in itertools.pairwise(ring):
             via = graph[a][b]
             shown = ", ".join(f"{x} -> {y}" for x, y in sorted(via)[:EXAMPLES])
             more = f" (+{len(via) - EXAMPLES} more)" if len(via) > EXAMPLES else ""
