@@ -110,8 +110,9 @@ def _ancestry() -> set[str]:
     return {r.revision for r in script.walk_revisions()}
 
 
-def test_migrated_schema_matches_the_models(store: Store) -> None:
-    """The migration and the ORM models describe the same tables (no autogenerate diff)."""
+def test_migrated_schema_matches_the_orm_tables(store: Store) -> None:
+    """The migration and the ORM classes (jixiao.store.tables) describe the same tables (no
+    autogenerate diff)."""
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = compare_metadata(ctx, Base.metadata)

@@ -2,5 +2,6 @@
 
 Revisions live in ``versions/`` as ``vNNNN_name.py`` (revision ids ``0001_core``,
 ``0002_review``, …). Write a new one by hand from ``script.py.mako`` with the previous head
-as ``down_revision``; ``tests/test_store.py`` checks the migrated schema against the models.
+as ``down_revision``; ``tests/test_store.py`` checks the migrated schema against the ORM
+tables (``jixiao.store.tables``).
 """
