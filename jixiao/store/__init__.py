@@ -30,9 +30,9 @@ Tables (revision ``0001_core``; models in ``jixiao.store.models``):
 - ``jobs`` (``Job``): the batch ledger, unique (batch, source); ``source`` is a file path
   or ``archive.zip!member``; states pending/running/done/failed/skipped/duplicate.
 
-Documents and records (``jixiao.store.repo``): ``save_result`` (returns the document id),
-``save_result_report`` (the same write, returns a ``SaveReport``), ``reviewed_record_ids``,
-``get_document``, ``find_document``, ``document_result``, ``list_documents``,
+Documents and records: ``save_result`` (returns the document id), ``save_result_report``
+(the same write, returns a ``SaveReport``), ``reviewed_record_ids`` (``jixiao.store.save``);
+and the reads (``jixiao.store.repo``): ``get_document``, ``find_document``, ``document_result``, ``list_documents``,
 ``get_record``, ``list_records``/``count_records`` (filters: document_id, department,
 form_type, year, grade, review_status, finding_code, with_findings, search, batch,
 reextracted_differs), ``departments``, ``delete_document``.
@@ -93,7 +93,6 @@ from jixiao.store.models import (
     ReviewStatus,
 )
 from jixiao.store.repo import (
-    SaveReport,
     count_records,
     delete_document,
     departments,
@@ -105,10 +104,8 @@ from jixiao.store.repo import (
     list_documents,
     list_records,
     record_columns,
-    reviewed_record_ids,
-    save_result,
-    save_result_report,
 )
+from jixiao.store.save import SaveReport, reviewed_record_ids, save_result, save_result_report
 
 __all__ = [
     "Base",
