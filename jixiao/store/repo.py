@@ -21,7 +21,7 @@ from extractor.ingest.hashing import file_sha256
 from jixiao.output import golden_document
 from jixiao.store.engine import StoreError
 from jixiao.store.models import Document, Job, RecordRow, ReviewStatus
-from schemas.results import DocumentResult
+from schemas.results import DocumentResult, DocumentStatus
 from schemas.sanitise import safe_text
 
 
@@ -155,6 +155,47 @@ def list_documents(
     if limit is not None:
         q = q.limit(limit)
     return list(session.scalars(q))
+
+
+def reusable_documents(
+    session: Session,
+    shas: Sequence[str],
+    *,
+    mode: str,
+    rule_set: str,
+    extractor_version: str,
+    catalogue: str,
+) -> dict[str, int]:
+    """sha256 → id of each document among ``shas`` that an extraction with these settings
+    would only repeat: same mode, rule set, extractor version and catalogue version
+    (``result.catalogue_version``), never a failed document."""
+    out: dict[str, int] = {}
+    for i in range(0, len(shas), 500):
+        q = select(
+            Document.id,
+            Document.sha256,
+            Document.status,
+            Document.mode,
+            Document.rule_set,
+            Document.extractor_version,
+            Document.result["catalogue_version"].as_string().label("catalogue"),
+        ).where(Document.sha256.in_(shas[i : i + 500]))
+        for doc in session.execute(q):
+            if (
+                doc.status != DocumentStatus.FAILED.value
+                and doc.mode == mode
+                and doc.rule_set == rule_set
+                and doc.extractor_version == extractor_version
+                and doc.catalogue == catalogue
+            ):
+                out[doc.sha256] = doc.id
+    return out
+
+
+def document_path(session: Session, document_id: int) -> str | None:
+    """The path (source) a document was first stored under; None when there is no such
+    document."""
+    return session.scalar(select(Document.path).where(Document.id == document_id))
 
 
 def get_record(session: Session, record_id: int) -> RecordRow | None:
