@@ -43,7 +43,7 @@ from schemas.errors import ConfigError, InputError
 from schemas.findings import Finding, Severity
 from schemas.grid import DocumentGrid
 from schemas.records import Record, SelfEvaluation, iter_values
-from schemas.results import DocumentResult, DocumentStatus, RecordResult
+from schemas.results import DocumentResult, DocumentStatus, RecordResult, Route
 from schemas.sanitise import display_path, safe_text
 from schemas.version import SCHEMA_VERSION, __version__
 
@@ -257,7 +257,7 @@ def _extract(
             continue
         rr, notes = o
         if i in helped:
-            rr.route = mode
+            rr.route = Route(mode)
         if any(f.code == "UNGROUNDED" for f in rr.findings) or notes.problems:
             partial = True
         result.records.append(rr)

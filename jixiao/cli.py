@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
 from jixiao import __version__
+from jixiao.cli_common import progress_bar as _progress
+from jixiao.cli_common import say as _say
 from jixiao.output import render
 from jixiao.settings import Settings, load_settings
 from schemas.errors import JixiaoError
 from schemas.results import DocumentResult, DocumentStatus
-from schemas.sanitise import display_path, mask_secrets, mask_url, safe_text
+from schemas.sanitise import display_path, mask_url, safe_text
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
@@ -30,17 +31,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="jixiao (绩效): checked data from PDFs of fiscal project performance forms.",
 )
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _say(text: str, style: str | None = None) -> None:
-    """One line on stderr; file names and messages are never read as rich markup, and
-    never show a password (URLs are masked) or text stderr cannot encode."""
-    err.print(
-        safe_text(mask_secrets(text)), style=style, markup=False, highlight=False, soft_wrap=True
-    )
-
-
 # Exit status of `extract` when a model mode was asked and the model left questions unanswered
 # (the results are still printed): 1 is a failed document, 2 an error before any result.
 EXIT_MODEL = 3
@@ -62,18 +52,6 @@ class Variant(StrEnum):
     digital = "digital"
     scan = "scan"
     all = "all"
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    )
 
 
 @app.command()
@@ -129,15 +107,20 @@ def extract(
     else:
         payload = docs[0] if len(docs) == 1 else docs
         text = safe_text(json.dumps(payload, ensure_ascii=False, indent=2))
+    _write(text, out)
+    for line in unanswered_lines(unanswered) if unanswered else []:
+        _say(line, style="red")
+    if failed or unanswered:
+        raise typer.Exit(code=1 if failed else EXIT_MODEL)
+
+
+def _write(text: str, out: Path | None) -> None:
+    """``text`` and a newline to ``out``, or to stdout when None."""
     if out is None:
         sys.stdout.write(text + "\n")
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text + "\n", encoding="utf-8")
-    for line in unanswered_lines(unanswered) if unanswered else []:
-        _say(line, style="red")
-    if failed or unanswered:
-        raise typer.Exit(code=1 if failed else EXIT_MODEL)
 
 
 def _say_document(name: str, result: DocumentResult, quiet: bool) -> int:
@@ -232,60 +215,21 @@ def eval_cmd(
     ] = "layout,llm,hybrid",
 ) -> None:
     """Field accuracy, record detection and anomaly recall against golden answer keys."""
-    from evals import check_bars, load_golden, render_table, report_to_json
-    from evals.compare import check_modes, modes_to_json, render_modes, unanswered_failures
-    from jixiao.evalrun import run_mode
+    from jixiao.cli_eval import run_eval
 
-    settings = load_settings()
-    cases = load_golden(golden_dir, variant.value)
-    if limit:
-        cases = cases[:limit]
-    if not cases:
-        raise typer.BadParameter(f"no NAME.pdf with NAME.golden.json under {golden_dir}")
-    out = Console(width=None if sys.stdout.isatty() else 160)
     modes = [Mode(m.strip()) for m in modes_opt.split(",") if m.strip()] if compare else [mode]
-    runs = []
     model_mode = next((m for m in modes if m is not Mode.layout), Mode.layout)
-    with _model(settings, model_mode) as asker_for, _progress(quiet) as progress:
-        for m in modes:
-            task = progress.add_task(f"evaluating ({m.value})", total=len(cases))
-            runs.append(
-                run_mode(
-                    cases,
-                    settings,
-                    m.value,
-                    (lambda: None) if m is Mode.layout else asker_for,
-                    lambda task=task: progress.advance(task),  # type: ignore[misc]
-                )
-            )
-    if compare:
-        out.print(render_modes(runs))
-        failures = check_modes(runs)
-        payload: dict[str, object] = modes_to_json(runs)
-    else:
-        report = runs[0].report
-        for table in render_table(report):
-            out.print(table)
-        out.print(
-            f"mode {mode.value}: {report.throughput.seconds_per_record or 0:.2f} s per record"
-        )
-        failures = check_bars(report) + unanswered_failures(runs[0])
-        if runs[0].ungrounded:
-            failures.append(f"{len(runs[0].ungrounded)} ungrounded values in the output")
-        payload = report_to_json(report)
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(
-            json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
-    if failures:
-        out.print("[red]below the bars:[/]")
-        for f in failures:
-            out.print(f"  - {f}", highlight=False, markup=False)
-        if check:
-            raise typer.Exit(code=1)
-    else:
-        out.print("[green]all bars met[/]")
+    run_eval(
+        golden_dir,
+        variant.value,
+        [m.value for m in modes],
+        lambda settings: _model(settings, model_mode),
+        compare=compare,
+        limit=limit,
+        quiet=quiet,
+        json_out=json_out,
+        check=check,
+    )
 
 
 @contextlib.contextmanager
@@ -421,51 +365,9 @@ def batch(
 ) -> None:
     """Extract every PDF of an archive into the store: resumable (rerun after a crash
     finishes what is left), deduplicated by content, parallel, exported into RESULTS."""
-    from jixiao.batch.progress import RichProgress
-    from jixiao.batch.run import BatchConfig, run_batch
+    from jixiao.cli_batch import run_batch_cmd
 
-    if not archive.exists():
-        raise typer.BadParameter(f"{archive}: no such folder or file", param_hint="ARCHIVE")
-    settings = load_settings(**({"db_url": db} if db else {}))
-    config = BatchConfig(
-        archive=archive,
-        out=out,
-        db_url=settings.db_url,
-        workers=workers,
-        mode=mode.value,
-        scheduler=scheduler,
-        batch=name,
-    )
-    with contextlib.ExitStack() as stack:
-        if mode is not Mode.layout:
-            from jixiao.model_client import endpoint
-
-            config.llm_url = stack.enter_context(endpoint(settings))
-        progress = stack.enter_context(RichProgress(err, quiet=quiet))
-        try:
-            report = run_batch(config, settings, progress)
-        except KeyboardInterrupt:
-            _say("interrupted: run the same command again to finish the batch", style="yellow")
-            raise typer.Exit(code=130) from None
-    c = report.counts
-    _say(
-        f"{report.processed} extracted ({report.pages} pages, {report.docs_per_s:.2f} docs/s, "
-        f"{report.pages_per_s:.1f} pages/s), {report.duplicates} duplicates, "
-        f"{report.refused} refused, {report.ignored} ignored"
-        + (f", {report.unreadable} unreadable paths" if report.unreadable else "")
-        + f"; ledger: {c.get('done', 0)} done, "
-        f"{c.get('failed', 0)} failed, {c.get('skipped', 0)} skipped, "
-        f"{c.get('duplicate', 0)} duplicate, {c.get('pending', 0)} pending"
-    )
-    _say(f"log {report.log}; exports in {out} (summary.md, results.xlsx, *.csv, *.parquet)")
-    if report.reviewed_kept:
-        _say(
-            f"{report.reviewed_kept} reviewed records kept although the new extraction differs "
-            "(not overwritten; flagged 'newer extraction differs' in jixiao review)",
-            style="yellow",
-        )
-    if c.get("failed", 0):
-        raise typer.Exit(code=1)
+    run_batch_cmd(archive, out, db, workers, mode.value, scheduler, name, quiet)
 
 
 @app.command("export")

@@ -88,7 +88,21 @@ def summary_markdown(s: Summary) -> str:
             "",
             *_table(["state", "jobs"], [[k, v] for k, v in s.jobs.items() if v]),
         ]
-    lines += [
+    lines += _record_sections(s)
+    if s.excel_dropped:
+        lines += [
+            "",
+            "**results.xlsx is incomplete** (a sheet holds at most 1,048,575 rows): "
+            + ", ".join(f"{k}: {v} rows left out" for k, v in s.excel_dropped.items())
+            + "; the CSV and Parquet files have every row.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _record_sections(s: Summary) -> list[str]:
+    """The sections about records: by grade, by review status, findings by code, the
+    departments with the most anomalies."""
+    return [
         "",
         "## Records by grade",
         "",
@@ -120,14 +134,6 @@ def summary_markdown(s: Summary) -> str:
             ],
         ),
     ]
-    if s.excel_dropped:
-        lines += [
-            "",
-            "**results.xlsx is incomplete** (a sheet holds at most 1,048,575 rows): "
-            + ", ".join(f"{k}: {v} rows left out" for k, v in s.excel_dropped.items())
-            + "; the CSV and Parquet files have every row.",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def _cjk_font() -> str | None:

@@ -30,11 +30,12 @@ from pydantic import BaseModel, Field, ValidationError
 from jixiao.settings import Settings
 from schemas.catalogue import CATALOGUE, Learned, catalogue_version, entry, label_key, lookup
 from schemas.errors import JixiaoError
+from schemas.values import LabelMatch
 
 if TYPE_CHECKING:
     from jixiao.proposals import Proposal
 
-SOURCE = "taught"
+SOURCE = LabelMatch.TAUGHT
 
 
 class TaughtFileError(JixiaoError):

@@ -1,6 +1,6 @@
 """Pydantic models shared by every layer. Pure data: no I/O, no SDKs."""
 
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, FindingCode, Severity
 from schemas.grid import Cell, DocumentGrid, PageGrid, Table, TextLine
 from schemas.records import (
     FundRow,
@@ -12,8 +12,8 @@ from schemas.records import (
     TargetDeclFunds,
     TargetIndicator,
 )
-from schemas.results import DocumentResult, DocumentStatus, RecordResult
-from schemas.values import MatchStatus, Provenance, Value
+from schemas.results import DocumentResult, DocumentStatus, RecordResult, Route
+from schemas.values import LabelMatch, MatchStatus, Provenance, Value, ValueSource
 from schemas.version import SCHEMA_VERSION
 
 __all__ = [
@@ -23,12 +23,15 @@ __all__ = [
     "DocumentResult",
     "DocumentStatus",
     "Finding",
+    "FindingCode",
     "FundRow",
+    "LabelMatch",
     "MatchStatus",
     "PageGrid",
     "Provenance",
     "Record",
     "RecordResult",
+    "Route",
     "SelfEvalFunds",
     "SelfEvalIndicator",
     "SelfEvaluation",
@@ -39,4 +42,5 @@ __all__ = [
     "TargetIndicator",
     "TextLine",
     "Value",
+    "ValueSource",
 ]

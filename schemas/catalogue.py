@@ -34,6 +34,7 @@ from schemas.records import (
     TargetDeclaration,
     TargetDeclFunds,
 )
+from schemas.values import LabelMatch
 
 FUZZY_THRESHOLD = 0.75  # SequenceMatcher ratio a near-miss needs (one character of four)
 FUZZY_MIN_LEN = 4  # shorter labels must match a pattern (two characters differ too easily)
@@ -200,7 +201,7 @@ def _compiled(category: str) -> list[tuple[Entry, list[re.Pattern[str]]]]:
 _NO_KEY = [re.compile(p) for p in NO_KEY]
 
 
-def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] | None:
+def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, LabelMatch] | None:
     """(field, how) for a printed label in ``category``; how is ``label`` (the standard
     label), ``synonym``, ``fuzzy``, or the source of a learned label (``taught``: accepted
     from clerks' corrections; ``model``: the model's answer for this document), which is
@@ -218,7 +219,7 @@ def lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] |
 # Learned labels in effect: (label key, category) -> (field, source). Set per document by
 # ``learned_labels``, read by ``lookup`` (so segmentation, the mapper and the unknown-label
 # findings all see them). A context variable: safe across threads and batch workers.
-_LEARNED: ContextVar[dict[tuple[str, str], tuple[str, str]] | None] = ContextVar(
+_LEARNED: ContextVar[dict[tuple[str, str], tuple[str, LabelMatch]] | None] = ContextVar(
     "jixiao_learned_labels", default=None
 )
 
@@ -230,7 +231,7 @@ class Learned:
     text: str
     category: str
     field: str
-    source: str  # taught | model
+    source: LabelMatch  # TAUGHT or MODEL
 
 
 @contextmanager
@@ -265,7 +266,7 @@ def catalogue_version(extra: Iterable[Learned] = ()) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] | None:
+def _lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, LabelMatch] | None:
     """The catalogue's own answer. Cached: a form asks about the same few hundred texts
     thousands of times (the catalogue is fixed for the life of a process)."""
     key = label_key(text)
@@ -274,7 +275,7 @@ def _lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] 
     for e, pats in _compiled(category):
         for i, rx in enumerate(pats):
             if rx.search(key):
-                return e.field, "label" if i == 0 else "synonym"
+                return e.field, LabelMatch.LABEL if i == 0 else LabelMatch.SYNONYM
     if not fuzzy or len(key) < FUZZY_MIN_LEN or re.search(r"\d", key):
         return None
     if any(rx.search(key) for rx in _NO_KEY):
@@ -287,7 +288,7 @@ def _lookup(text: str, category: str, *, fuzzy: bool = True) -> tuple[str, str] 
             r = SequenceMatcher(None, key, syn).ratio()
             if r >= FUZZY_THRESHOLD and (best is None or r > best[0]):
                 best = (r, e.field)
-    return (best[1], "fuzzy") if best else None
+    return (best[1], LabelMatch.FUZZY) if best else None
 
 
 def is_known(text: str) -> bool:

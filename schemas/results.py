@@ -48,11 +48,20 @@ class LLMLedger(BaseModel):
         return self.questions - self.failed_questions
 
 
+class Route(StrEnum):
+    """How a record's labels were read (``RecordResult.route``): the catalogue's patterns,
+    or the model's label answers (the mode that helped it)."""
+
+    LAYOUT = "layout"
+    LLM = "llm"
+    HYBRID = "hybrid"
+
+
 class RecordResult(BaseModel):
     record: Record
     findings: list[Finding] = Field(default_factory=list)
     # "layout", or "hybrid"/"llm" when the model's label answers were used for this record.
-    route: str = "layout"
+    route: Route = Route.LAYOUT
 
 
 class LabelContext(BaseModel):

@@ -22,20 +22,41 @@ class MatchStatus(StrEnum):
     UNGROUNDED = "ungrounded"  # not found in the cited cell: rejected
 
 
+class ValueSource(StrEnum):
+    """Who read a value (``Provenance.source``)."""
+
+    LAYOUT = "layout"  # the deterministic mapper
+    LLM = "llm"  # the model (hybrid merge, indicator cell fill)
+    REVIEWER = "reviewer"  # a clerk's correction (the review screen)
+
+
+class LabelMatch(StrEnum):
+    """How a printed label matched the catalogue (``catalogue.lookup``); the source of a
+    learned label (``catalogue.Learned.source``). ``Provenance.label_match`` keeps it where
+    the label was not the standard one (never ``label``)."""
+
+    LABEL = "label"  # the standard label of the field
+    SYNONYM = "synonym"  # another label of the field
+    FUZZY = "fuzzy"  # by similarity
+    TAUGHT = "taught"  # accepted from clerks' corrections (``jixiao labels --teach``)
+    MODEL = "model"  # the model's answer for this document
+    INFERRED = "inferred"  # settled by similarity among close fields (label assist)
+
+
 class Provenance(BaseModel):
     page: int | None = None
     cell_ids: list[str] = Field(default_factory=list)
     bbox: BBox | None = None
     match: MatchStatus = MatchStatus.EXACT
-    # Extraction route: "layout" (deterministic mapper) or "llm".
-    source: str = "layout"
+    # Who read the value: the deterministic mapper, the model, or a clerk.
+    source: ValueSource = ValueSource.LAYOUT
     # OCR: the lowest confidence of the cited cells (None for a text layer).
     confidence: float | None = None
     # OCR: the cells' text as read, when the value differs from it (ocr_normalised).
     ocr_read: str | None = None
     # How the label the value was read under matched the catalogue where it was not the
-    # standard label: "synonym" (another label of the field) or "fuzzy" (by similarity).
-    label_match: str | None = None
+    # standard label: synonym, fuzzy, or a learned label's source (taught, model).
+    label_match: LabelMatch | None = None
 
 
 class Value(BaseModel):

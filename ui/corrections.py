@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jixiao.store.review import get_value, revalidate, set_value
+from schemas.findings import FindingCode
 
 SUB_ROWS = {"total": ("current_year", "carryover", "other")}
 AMOUNT_COLUMNS = ("initial_budget", "full_year_budget", "executed")
@@ -46,7 +47,7 @@ def is_unit_finding(f: dict[str, Any]) -> bool:
     converted figure)."""
     field = str(f.get("field") or "")
     return (
-        f.get("code") == "R9"
+        f.get("code") == FindingCode.R9
         and field.startswith("funds.")
         and field.rsplit(".", 1)[-1] in AMOUNT_COLUMNS
         and _dec(f.get("expected")) is not None

@@ -13,6 +13,7 @@ from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
 from jixiao.store.review import get_value, record_from_data, set_value, value_paths
 from schemas.catalogue import INDICATOR_ZH, RECORD_ZH
 from schemas.fields import TOTALS_FIELDS
+from schemas.values import ValueSource
 
 LOW_CONFIDENCE = 0.8
 # Match statuses that mean "read, but not verbatim from one cell": a clerk should look.
@@ -95,7 +96,7 @@ class FieldRow:
 
         A field the clerk corrected is 已更正 whatever the validators now say of it (their
         findings stay listed, naming the clerk's value)."""
-        if self.source == "reviewer":
+        if self.source == ValueSource.REVIEWER:
             return "corrected"
         sev = {f.severity for f in self.findings}
         if "error" in sev:

@@ -23,12 +23,13 @@ from __future__ import annotations
 from extractor.checks.messages import AMOUNT_COLS, COL_ZH, EN, ROW_ZH, SEVERITY, TD_ZH, ZH
 from extractor.checks.printed import Collector
 from schemas.fields import FUND_ROWS
-from schemas.findings import Severity
+from schemas.findings import FindingCode, Severity
 from schemas.numbers import normalise_text
 from schemas.records import SelfEvaluation, TargetDeclaration, quantity
 from schemas.values import Value
 
-KEY = "NON_NUMERIC:amount"
+VARIANT = "amount"  # NON_NUMERIC:amount
+KEY = f"{FindingCode.NON_NUMERIC}:{VARIANT}"
 EN[KEY] = "{field}: {label} {printed!r} is not an amount; the funds checks that need it are skipped"
 ZH[KEY] = "{label}“{printed}”不是金额数字，相关资金校验跳过"
 SEVERITY[KEY] = Severity.ERROR
@@ -73,4 +74,4 @@ def non_numeric_amounts(rec: SelfEvaluation | TargetDeclaration, out: Collector)
     """One NON_NUMERIC error per amount cell whose text is not a number (see above)."""
     for v, field, label, key_figure in _cells(rec):
         if not_an_amount(v, key_figure=key_figure):
-            out.add(KEY, field, [v], v.text, label=label)
+            out.add((FindingCode.NON_NUMERIC, VARIANT), field, [v], v.text, label=label)

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 from extractor.checks.ocr_text import cited_confidence, ocr_key
 from extractor.layout.vocabulary import complete_clipped, parent_of
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, FindingCode, Severity
 from schemas.numbers import normalise_text
 from schemas.records import iter_values
 from schemas.values import MatchStatus, Provenance, Value
@@ -108,7 +108,7 @@ def ground_record(
         if status is MatchStatus.UNGROUNDED:
             findings.append(
                 Finding(
-                    code="UNGROUNDED",
+                    code=FindingCode.UNGROUNDED,
                     severity=Severity.ERROR,
                     message=f"{path}: value {v.text!r} rejected, {reason}",
                     message_zh=f"{path}：数值“{v.text}”{reason_zh}，已拒绝",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, FindingCode, Severity
 from schemas.grid import Cell
 from schemas.numbers import normalise_text
 
-CODE = "UNKNOWN_LABEL"
+CODE = FindingCode.UNKNOWN_LABEL
 
 
 def unknown_label_findings(cells: Sequence[Cell]) -> list[Finding]:

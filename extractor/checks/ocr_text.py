@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemas.fields import FUND_COLUMNS, TARGET_FUND_KEYS
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, FindingCode, Severity
 from schemas.grid import DocumentGrid
 from schemas.numbers import parse_decimal, parse_quantity
 from schemas.records import iter_values
@@ -171,7 +171,7 @@ def low_confidence_findings(record: object, threshold: float) -> list[Finding]:
         cells = ", ".join(p.cell_ids)
         out.append(
             Finding(
-                code="LOW_CONFIDENCE",
+                code=FindingCode.LOW_CONFIDENCE,
                 severity=Severity.WARNING,
                 message=(
                     f"{path}: {v.text!r} was read by OCR with confidence {p.confidence:.2f} "

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from extractor.checks.messages import EN, MONEY_UNITS, ROUNDING, SEVERITY, ZH
 from extractor.checks.rules import RoundingMode, RuleSet
-from schemas.findings import Finding, Severity
+from schemas.findings import Finding, FindingCode, Severity
 from schemas.numbers import decimals_printed
 from schemas.records import quantity
 from schemas.values import Value
@@ -77,15 +77,17 @@ class Collector:
 
     def add(
         self,
-        key: str,
+        code: FindingCode | tuple[FindingCode, str],
         field: str | None,
         values: Sequence[Value] = (),
         printed: str | None = None,
         expected: str | None = None,
         **kw: object,
     ) -> None:
-        """One finding; severity by key (``SEVERITY``), else by code, else warning."""
-        code = key.split(":")[0]
+        """One finding of ``code``, or of ``(code, variant)``: its messages are those of the
+        key ``CODE:variant`` (else of the code); severity by that key (``SEVERITY``), else by
+        code, else warning."""
+        code, key = (code[0], f"{code[0]}:{code[1]}") if isinstance(code, tuple) else (code, code)
         cells: list[str] = []
         for v in values:
             for c in v.prov.cell_ids if v.prov is not None else []:
@@ -135,5 +137,11 @@ def number_or_warn(v: Value, field: str, label: str, out: Collector) -> Num | No
     """The number in a score/weight/rate cell; MISSING_VALUE or NON_NUMERIC when there is none."""
     n = num(v)
     if n is None:
-        out.add("MISSING_VALUE" if blank(v) else "NON_NUMERIC", field, [v], v.text, label=label)
+        out.add(
+            FindingCode.MISSING_VALUE if blank(v) else FindingCode.NON_NUMERIC,
+            field,
+            [v],
+            v.text,
+            label=label,
+        )
     return n

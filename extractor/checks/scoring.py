@@ -14,6 +14,7 @@ from decimal import Decimal
 from extractor.checks.messages import BUDGET_WORDS, DATE, LEVEL1_KEYS, NUMBERED
 from extractor.checks.printed import Collector, Num, blank, fmt, num, number_or_warn
 from extractor.checks.wording import wording
+from schemas.findings import FindingCode
 from schemas.numbers import Quantity, normalise_text
 from schemas.records import (
     SelfEvalIndicator,
@@ -38,7 +39,7 @@ def indicator_structure(
         parent = out.rules.level2_parent.get(l2)
         if parent and l1 and parent != l1:
             vals, kw = [ind.level1, ind.level2], {"i": i, "name": ind.name.text, "l2": l2}
-            out.add("LEVEL_MISMATCH", f"indicators.{i}.level1", vals, l1, parent, **kw)
+            out.add(FindingCode.LEVEL_MISMATCH, f"indicators.{i}.level1", vals, l1, parent, **kw)
         m = NUMBERED.match(normalise_text(ind.name.text or ""))
         if m:
             groups[(l1, l2)].append((int(m.group(1)), i))
@@ -48,13 +49,22 @@ def indicator_structure(
             idx = [i for k, i in items if k == n]
             kw = {"group": f"{l1}/{l2}", "n": n, "idx": ", ".join(map(str, idx))}
             names, fld = [indicators[i].name for i in idx], f"indicators.{idx[1]}.name"
-            out.add("DUPLICATE_INDICATOR_NUMBER", fld, names, f"指标{n}", "distinct", **kw)
+            out.add(
+                FindingCode.DUPLICATE_INDICATOR_NUMBER, fld, names, f"指标{n}", "distinct", **kw
+            )
         full = list(range(1, max(numbers) + 1))
         missing = sorted(set(full) - set(numbers))
         if missing:
             names, fld = [indicators[i].name for _, i in items], f"indicators.{items[0][1]}.name"
             kw = {"group": f"{l1}/{l2}", "n": missing[0]}
-            out.add("INDICATOR_NUMBER_GAP", fld, names, str(sorted(set(numbers))), str(full), **kw)
+            out.add(
+                FindingCode.INDICATOR_NUMBER_GAP,
+                fld,
+                names,
+                str(sorted(set(numbers))),
+                str(full),
+                **kw,
+            )
     wording(indicators, out)
 
 
@@ -69,10 +79,19 @@ def r5_weights_sum(
     fired = total != want
     if fired:
         src = "" if printed_w else f" from rule set {out.rules.id}"
-        out.add("R5", "total_weight", vals, fmt(total), fmt(want), want=fmt(want), src=src, **kw)
+        out.add(
+            FindingCode.R5,
+            "total_weight",
+            vals,
+            fmt(total),
+            fmt(want),
+            want=fmt(want),
+            src=src,
+            **kw,
+        )
     tw = num(rec.total_weight)
     if tw is not None and not out.accepts(tw, total) and not (fired and tw.value == want):
-        out.add("R5:printed", "total_weight", vals, tw.text, fmt(total), **kw)
+        out.add((FindingCode.R5, "printed"), "total_weight", vals, tw.text, fmt(total), **kw)
 
 
 def r6_total_score(
@@ -88,7 +107,9 @@ def r6_total_score(
         if rec.indicators and blank(rec.total_score):
             shown = fmt(computed) if computed is not None else None
             v = rec.total_score
-            out.add("MISSING_TOTAL", "total_score", [v], None, shown, computed=shown or "n/a")
+            out.add(
+                FindingCode.MISSING_TOTAL, "total_score", [v], None, shown, computed=shown or "n/a"
+            )
         elif rec.indicators:
             number_or_warn(rec.total_score, "total_score", "总分", out)
         return computed
@@ -100,7 +121,14 @@ def r6_total_score(
             kw["hint"] = f" ({ts.text} = {fmt(ind)} + the recomputed budget score {b})"
             kw["hint_zh"] = f"（{ts.text} = {fmt(ind)} + 重算的预算执行率得分 {b}）"
         vals = [rec.total_score, rec.funds.total.score, *(i.score for i in rec.indicators)]
-        out.add("R6", "total_score", vals, ts.text, out.as_printed(computed, ts.decimals), **kw)
+        out.add(
+            FindingCode.R6,
+            "total_score",
+            vals,
+            ts.text,
+            out.as_printed(computed, ts.decimals),
+            **kw,
+        )
     return ts.value
 
 
@@ -112,14 +140,14 @@ def r7_grade(rec: SelfEvaluation, total: Decimal | None, out: Collector) -> None
     vals = [rec.grade, rec.total_score]
     if blank(rec.grade):
         if rec.indicators or total is not None:
-            out.add("MISSING_GRADE", "grade", vals, None, expected, total=shown)
+            out.add(FindingCode.MISSING_GRADE, "grade", vals, None, expected, total=shown)
         return
     canon = rules.canonical_grade(normalise_text(rec.grade.text or ""))
     if canon is None:
         bands = [b.grade for b in rules.grade_bands]
-        out.add("UNKNOWN_GRADE", "grade", vals, rec.grade.text, expected, bands=bands)
+        out.add(FindingCode.UNKNOWN_GRADE, "grade", vals, rec.grade.text, expected, bands=bands)
     elif expected is not None and canon != expected:
-        out.add("R7", "grade", vals, rec.grade.text, expected, total=shown)
+        out.add(FindingCode.R7, "grade", vals, rec.grade.text, expected, total=shown)
 
 
 def _achievement(text: str) -> str | None:
@@ -178,11 +206,11 @@ def r10_achievement(i: int, ind: SelfEvalIndicator, w: Num, s: Num, out: Collect
         met = met or normalise_text(t_text) == normalise_text(a_text)
         expected = w.value * min(ratio, Decimal(1))
         if met and s.value < w.value:
-            out.add("R10:met", field, vals, s.text, w.text, **kw)
+            out.add((FindingCode.R10, "met"), field, vals, s.text, w.text, **kw)
         elif not met and s.value >= w.value:
-            out.add("R10:full", field, vals, s.text, fmt(expected), **kw)
+            out.add((FindingCode.R10, "full"), field, vals, s.text, fmt(expected), **kw)
         elif not met and abs(s.value - expected) > rules.proportional_slack * w.value:
-            out.add("R10:ratio", field, vals, s.text, fmt(expected), **kw)
+            out.add((FindingCode.R10, "ratio"), field, vals, s.text, fmt(expected), **kw)
         return
     level = _achievement(a_text) if a is None else None
     if level is None:
@@ -193,7 +221,17 @@ def r10_achievement(i: int, ind: SelfEvalIndicator, w: Num, s: Num, out: Collect
     if not (band.low <= share < band.high or share == band.high == 1):
         span = f"{fmt(band.low * w.value)}–{fmt(band.high * w.value)}"
         low, high = fmt(band.low * 100), fmt(band.high * 100)
-        out.add("R10:band", field, vals, s.text, span, level=level, low=low, high=high, **kw)
+        out.add(
+            (FindingCode.R10, "band"),
+            field,
+            vals,
+            s.text,
+            span,
+            level=level,
+            low=low,
+            high=high,
+            **kw,
+        )
 
 
 def r11_level1_weights(rec: SelfEvaluation, weights: list[Decimal], out: Collector) -> None:
@@ -205,7 +243,9 @@ def r11_level1_weights(rec: SelfEvaluation, weights: list[Decimal], out: Collect
     if all(sums.get(k, Decimal(0)) == v for k, v in want.items()):
         return
     got = " / ".join(f"{k} {fmt(sums.get(k, Decimal(0)))}" for k in want)
-    out.add("R11", "indicators", [], got, " / ".join(f"{k} {fmt(v)}" for k, v in want.items()))
+    out.add(
+        FindingCode.R11, "indicators", [], got, " / ".join(f"{k} {fmt(v)}" for k, v in want.items())
+    )
 
 
 def r12_deviation_reason(rec: SelfEvaluation, rate: Decimal | None, out: Collector) -> None:
@@ -222,4 +262,4 @@ def r12_deviation_reason(rec: SelfEvaluation, rate: Decimal | None, out: Collect
         return
     v, want = rec.funds.total.execution_rate, f"≥ {threshold}% or a 偏差原因"
     kw = {"rate": fmt(rate), "threshold": threshold}
-    out.add("R12", "funds.total.execution_rate", [v], v.text or fmt(rate), want, **kw)
+    out.add(FindingCode.R12, "funds.total.execution_rate", [v], v.text or fmt(rate), want, **kw)

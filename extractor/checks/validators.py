@@ -49,7 +49,7 @@ from extractor.checks.scoring import (
     r12_deviation_reason,
 )
 from schemas.fields import FUND_ROWS
-from schemas.findings import Finding
+from schemas.findings import Finding, FindingCode
 from schemas.numbers import normalise_text, unit_of_header
 from schemas.records import FundRow, SelfEvaluation, TargetDeclaration, quantity
 from schemas.values import Value
@@ -69,7 +69,7 @@ def validate_record(
         else:
             _target_declaration(record, out)
     except DecimalException as e:  # absurd magnitudes: reported, never a crash
-        out.add("UNCHECKED", None, err=repr(e))
+        out.add(FindingCode.UNCHECKED, None, err=repr(e))
     return out.findings
 
 
@@ -82,7 +82,7 @@ def _money_unit(rec: SelfEvaluation | TargetDeclaration, out: Collector) -> str 
     text = normalise_text(v.text or "")
     unit = unit_of_header(text) or ("元" if text.strip("()（）单位:：") == "元" else None)
     if unit is None:
-        out.add("MISSING_UNIT", "money_unit", [v], v.text, "万元|元")
+        out.add(FindingCode.MISSING_UNIT, "money_unit", [v], v.text, "万元|元")
     return unit
 
 
@@ -95,9 +95,18 @@ def _amount_cell(v: Value, field: str, label: str, unit: str | None, out: Collec
     own = MONEY_UNITS.get(q.unit or "")
     if q.percent:
         kw = {"label": label, "unit": want, "unit_zh": want_zh}
-        out.add("R9:percent", field, [v], v.text, f"amount in {want}", **kw)
+        out.add((FindingCode.R9, "percent"), field, [v], v.text, f"amount in {want}", **kw)
     elif unit is not None and own is not None and own != unit:
-        out.add("R9:unit", field, [v], v.text, f"amount in {unit}", label=label, unit=unit, own=own)
+        out.add(
+            (FindingCode.R9, "unit"),
+            field,
+            [v],
+            v.text,
+            f"amount in {unit}",
+            label=label,
+            unit=unit,
+            own=own,
+        )
 
 
 def _sum_identity(field: str, label: str, total: Value, parts: list[Value], out: Collector) -> None:
@@ -119,9 +128,9 @@ def _sum_identity(field: str, label: str, total: Value, parts: list[Value], out:
         return
     kw = {"label": label, "terms": " + ".join(v.text or "0" for v in parts), "computed": fmt(s)}
     if blanks:  # a blank might be a missing figure rather than 0: cannot tell
-        out.add("R4:blank", field, [total, *parts], t.text, fmt(s), **kw)
+        out.add((FindingCode.R4, "blank"), field, [total, *parts], t.text, fmt(s), **kw)
     else:
-        out.add("R4", field, [total, *parts], t.text, out.as_printed(s, t.decimals), **kw)
+        out.add(FindingCode.R4, field, [total, *parts], t.text, out.as_printed(s, t.decimals), **kw)
 
 
 # ---------------------------------------------------------------- self-evaluation
@@ -142,7 +151,7 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
         parts = [getattr(rows[n], c) for n in FUND_ROWS[1:]]
         _sum_identity(f"funds.total.{c}", label, v, parts, out)
         if blank(v):
-            out.add("MISSING_VALUE", f"funds.total.{c}", [v], v.text, label=label)
+            out.add(FindingCode.MISSING_VALUE, f"funds.total.{c}", [v], v.text, label=label)
     w = number_or_warn(total.weight, "funds.total.weight", "预算执行率分值", out)
     if w is None:  # printed only inside a label: 预算执行情况(20分)
         w = num(rec.budget_points)
@@ -154,7 +163,7 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
     if w is not None and w.value != rules.budget_weight:
         fld, want = "funds.total.weight", fmt(rules.budget_weight)
         vals = [total.weight, rec.budget_points]
-        out.add("BUDGET_WEIGHT", fld, vals, w.text, want, rule_set=rules.id)
+        out.add(FindingCode.BUDGET_WEIGHT, fld, vals, w.text, want, rule_set=rules.id)
     budget_expected = _budget_score(total, weight, w is not None, rate, s, out)
 
     weights: list[Num | None] = []
@@ -168,7 +177,7 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
             if isc.value > iw.value:
                 kw = {"i": i, "name": ind.name.text, "weight": iw.text}
                 vals, fld = [ind.score, ind.weight], f"indicators.{i}.score"
-                out.add("R8", fld, vals, isc.text, f"≤ {iw.text}", **kw)
+                out.add(FindingCode.R8, fld, vals, isc.text, f"≤ {iw.text}", **kw)
             r10_achievement(i, ind, iw, isc, out)
     ind_w = [x.value for x in weights if x is not None]
     ind_s = [x.value for x in scores if x is not None]
@@ -176,13 +185,13 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
         r5_weights_sum(rec, sum(ind_w, Decimal(0)), weight, w is not None, out)
         r11_level1_weights(rec, ind_w, out)
     else:
-        _skipped("R5", "分值", weights, out)
+        _skipped(FindingCode.R5, "分值", weights, out)
     computed = None
     budget_s = s.value if s is not None else None if scored else Decimal(0)
     if rec.indicators and len(ind_s) == len(scores) and budget_s is not None:
         computed = sum(ind_s, Decimal(0)) + budget_s
     else:
-        _skipped("R6", "得分", scores, out)
+        _skipped(FindingCode.R6, "得分", scores, out)
     graded = r6_total_score(rec, computed, s, budget_expected, out)
     r7_grade(rec, graded, out)
     r12_deviation_reason(rec, rate, out)
@@ -197,12 +206,12 @@ def _budget_scored(rec: SelfEvaluation) -> bool:
     return any(v.present for v in (t.weight, t.execution_rate, t.score, rec.budget_points))
 
 
-def _skipped(rule: str, what: str, nums: list[Num | None], out: Collector) -> None:
+def _skipped(rule: FindingCode, what: str, nums: list[Num | None], out: Collector) -> None:
     """Say which rows a sum rule could not use (some rows print the figure, some do not)."""
     missing = [str(i) for i, x in enumerate(nums) if x is None]
     if missing and len(missing) < len(nums):
         err = f"{rule} skipped: indicators {', '.join(missing)} print no {what}"
-        out.add("UNCHECKED", None, err=err)
+        out.add(FindingCode.UNCHECKED, None, err=err)
 
 
 def _magnitude(name: str, row: FundRow, unit: str | None, out: Collector) -> bool:
@@ -223,7 +232,7 @@ def _magnitude(name: str, row: FundRow, unit: str | None, out: Collector) -> boo
     kw["suspect"] = f"{odd} looks like {odd_unit} under a {unit or 'unknown'} header"
     kw["suspect_zh"] = f"{odd}疑为{odd_unit}（表头单位为{unit or '未知'}）"
     vals = [row.executed, row.full_year_budget]
-    out.add("R9:ratio", f"funds.{name}.{col}", vals, ex.text, scaled, **kw)
+    out.add((FindingCode.R9, "ratio"), f"funds.{name}.{col}", vals, ex.text, scaled, **kw)
     return True
 
 
@@ -254,27 +263,36 @@ def _rate(name: str, row: FundRow, r9: bool, out: Collector) -> Decimal | None:
         if _matches_initial(printed, full.value * share.value / 100, init, full.value, out):
             kw["hint"] = " (it matches 年初预算数 instead)"
             kw["hint_zh"] = "（与按年初预算数计算的结果一致）"
-        out.add("R1:share", field, vals, printed.text, share.text, **kw)
+        out.add((FindingCode.R1, "share"), field, vals, printed.text, share.text, **kw)
         return share.value
     if full.value == 0:
         if ex.value != 0:
             undefined = "undefined (executed > 0 on a zero budget)"
-            out.add("R1:zero", field, vals, row.execution_rate.text, undefined, **kw)
+            out.add(
+                (FindingCode.R1, "zero"),
+                field,
+                vals,
+                row.execution_rate.text,
+                undefined,
+                **kw,
+            )
         return None
     computed = ex.value / full.value * 100
     if printed is not None and out.truncated_only(printed, computed):
         rounded = f"{quantize(computed, printed.decimals, RoundingMode.HALF_UP):f}"
-        out.add("TRUNCATED", field, vals, printed.text, rounded, computed=fmt(computed), **kw)
+        out.add(
+            FindingCode.TRUNCATED, field, vals, printed.text, rounded, computed=fmt(computed), **kw
+        )
     if printed is not None and not out.accepts(printed, computed):
         if _matches_initial(printed, ex.value, init, full.value, out):
             kw["hint"] = " (it matches 年初预算数 instead)"
             kw["hint_zh"] = "（与按年初预算数计算的结果一致）"
         expected = out.as_printed(computed, printed.decimals)
-        out.add("R1", field, vals, printed.text, expected, computed=fmt(computed), **kw)
+        out.add(FindingCode.R1, field, vals, printed.text, expected, computed=fmt(computed), **kw)
     if ex.value > full.value and not r9:
         kw["rate"] = fmt(computed)
         fld = f"funds.{name}.executed"
-        out.add("EXECUTED_OVER_BUDGET", fld, vals[1:], ex.text, f"≤ {full.text}", **kw)
+        out.add(FindingCode.EXECUTED_OVER_BUDGET, fld, vals[1:], ex.text, f"≤ {full.text}", **kw)
     return computed
 
 
@@ -307,7 +325,7 @@ def _budget_score(
         half_up = f"{quantize(expected, s.decimals, RoundingMode.HALF_UP):f}"
         vals = [total.score, total.weight, total.execution_rate]
         out.add(
-            "TRUNCATED",
+            FindingCode.TRUNCATED,
             "funds.total.score",
             vals,
             s.text,
@@ -330,7 +348,14 @@ def _budget_score(
     kw = {"weight": fmt(weight), "rate": fmt(rate), "cap": fmt(rules.budget_rate_cap)}
     kw |= {"computed": fmt(expected), "hint": hint, "hint_zh": hint_zh}
     vals = [total.score, total.weight, total.execution_rate]
-    out.add("R2", "funds.total.score", vals, s.text, out.as_printed(expected, s.decimals), **kw)
+    out.add(
+        FindingCode.R2,
+        "funds.total.score",
+        vals,
+        s.text,
+        out.as_printed(expected, s.decimals),
+        **kw,
+    )
     return expected
 
 
@@ -345,7 +370,7 @@ def _target_declaration(rec: TargetDeclaration, out: Collector) -> None:
     for name in ("total", "annual_request"):
         v = getattr(f, name)
         if blank(v):
-            out.add("MISSING_VALUE", f"funds.{name}", [v], v.text, label=TD_ZH[name])
+            out.add(FindingCode.MISSING_VALUE, f"funds.{name}", [v], v.text, label=TD_ZH[name])
     # The form's right-hand column: 年度资金申请总额 = 当年财政拨款 + 上年结转资金 + 其他资金.
     parts = [f.current_year, f.carryover, f.other]
     _sum_identity("funds.annual_request", TD_ZH["annual_request"], f.annual_request, parts, out)
@@ -354,8 +379,17 @@ def _target_declaration(rec: TargetDeclaration, out: Collector) -> None:
         kw = {"total": total.text}
         if fiscal is not None and fiscal.value > total.value:  # 其中 is a part of the total
             vals, fld = [f.fiscal, f.total], "funds.fiscal"
-            out.add("FUNDS_PART_EXCEEDS_TOTAL", fld, vals, fiscal.text, f"≤ {total.text}", **kw)
+            out.add(
+                FindingCode.FUNDS_PART_EXCEEDS_TOTAL,
+                fld,
+                vals,
+                fiscal.text,
+                f"≤ {total.text}",
+                **kw,
+            )
         if annual is not None and annual.value > total.value:  # usual, but not an identity
             vals, fld = [f.annual_request, f.total], "funds.annual_request"
-            out.add("ANNUAL_EXCEEDS_TOTAL", fld, vals, annual.text, f"≤ {total.text}", **kw)
+            out.add(
+                FindingCode.ANNUAL_EXCEEDS_TOTAL, fld, vals, annual.text, f"≤ {total.text}", **kw
+            )
     indicator_structure(rec.indicators, out)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from extractor.checks.printed import Collector
+from schemas.findings import FindingCode
 from schemas.numbers import normalise_text
 from schemas.records import SelfEvalIndicator, TargetIndicator
 
@@ -35,10 +36,14 @@ def wording(indicators: Sequence[SelfEvalIndicator | TargetIndicator], out: Coll
             m = DOUBLED_UNIT.search(text)
             if m and v is not None:
                 kw = {"i": i, "name": ind.name.text, "unit": m.group(1)}
-                out.add("DOUBLED_UNIT", f"indicators.{i}.{field}", [v], v.text, None, **kw)
+                out.add(
+                    FindingCode.DOUBLED_UNIT, f"indicators.{i}.{field}", [v], v.text, None, **kw
+                )
         block = normalise_text(f"{ind.level1.text or ''}{ind.level2.text or ''}")
         what = normalise_text(f"{ind.name.text or ''}{ind.target.text or ''}")
         misfiled = OTHER_BLOCK_WORDS.search(what) and not SATISFACTION_WORDS.search(what)
         if SATISFACTION_BLOCK.search(block) and misfiled:
             vals, kw = [ind.level1, ind.name], {"i": i, "name": ind.name.text}
-            out.add("OFF_TAXONOMY", f"indicators.{i}.name", vals, ind.level1.text, None, **kw)
+            out.add(
+                FindingCode.OFF_TAXONOMY, f"indicators.{i}.name", vals, ind.level1.text, None, **kw
+            )

@@ -128,27 +128,8 @@ def _chars(
         for line in block.get("lines", []):
             if line.get("dir", (1, 0)) != (1, 0) and abs(line.get("dir", (1, 0))[0]) < 0.9:
                 continue  # rotated text: not part of these forms' grids
-            text = []
-            for span in line.get("spans", []):
-                size = float(span.get("size", 10.0))
-                for ch in span.get("chars", []):
-                    x0, y0, x1, y1 = ch["bbox"]
-                    c = ch["c"]
-                    if len(c) != 1 or c == "\x00" or "\ud800" <= c <= "\udfff":
-                        c, bad = clean_text(c)
-                        replaced += bad
-                    chars.append(
-                        _Char(
-                            c,
-                            (x0 + x1) / 2,
-                            (y0 + y1) / 2,
-                            x0,
-                            x1,
-                            ch["origin"][1],
-                            size,
-                        )
-                    )
-                    text.append(c)
+            text, bad = _line_chars(line, chars)
+            replaced += bad
             t = "".join(text).strip()
             if t:
                 lines.append((tuple(line["bbox"]), t))
@@ -158,6 +139,24 @@ def _chars(
             "Unicode (lone surrogate or NUL; broken ToUnicode map): shown as U+FFFD"
         )
     return chars, lines
+
+
+def _line_chars(line: dict[str, Any], chars: list[_Char]) -> tuple[list[str], int]:
+    """The characters of one text line of a ``rawdict``: appended to ``chars``, returned as
+    text, with how many glyphs were replaced by U+FFFD (invalid Unicode)."""
+    text: list[str] = []
+    replaced = 0
+    for span in line.get("spans", []):
+        size = float(span.get("size", 10.0))
+        for ch in span.get("chars", []):
+            x0, y0, x1, y1 = ch["bbox"]
+            c = ch["c"]
+            if len(c) != 1 or c == "\x00" or "\ud800" <= c <= "\udfff":
+                c, bad = clean_text(c)
+                replaced += bad
+            chars.append(_Char(c, (x0 + x1) / 2, (y0 + y1) / 2, x0, x1, ch["origin"][1], size))
+            text.append(c)
+    return text, replaced
 
 
 def _edges(values: list[float], tol: float = 1.0) -> list[float]:
@@ -288,10 +287,24 @@ def page_grid(
         grid.needs_ocr = bool(page.get_images(full=False))
         if n_text == 0:
             return grid
+    grid.tables = _tables(page, page_no, chars, settings.table_layout_model)
+    boxes = [t.bbox for t in grid.tables]
+    k = 0
+    for bb, line_text in raw_lines:
+        if _inside_any(bb, boxes):
+            continue
+        k += 1
+        grid.lines.append(TextLine(id=line_id(page_no, k), page=page_no, bbox=bb, text=line_text))
+    return grid
+
+
+def _tables(page: pymupdf.Page, page_no: int, chars: list[_Char], use_layout: bool) -> list[Table]:
+    """The page's tables in reading order: PyMuPDF's ruled tables (``use_layout``: its
+    layout model) and the grids of rule-light text (``text_geoms``)."""
     verticals, horizontals = page_rulings(page)
     try:
         found = page.find_tables(
-            use_layout=settings.table_layout_model,
+            use_layout=use_layout,
             add_lines=_closing_lines(verticals, horizontals) or None,
         )
     except TypeError:  # older PyMuPDF without the layout model switch
@@ -319,15 +332,7 @@ def page_grid(
                 cells=cells,
             )
         )
-    grid.tables = tables
-    boxes = [t.bbox for t in tables]
-    k = 0
-    for bb, line_text in raw_lines:
-        if _inside_any(bb, boxes):
-            continue
-        k += 1
-        grid.lines.append(TextLine(id=line_id(page_no, k), page=page_no, bbox=bb, text=line_text))
-    return grid
+    return tables
 
 
 RUNNING_SAMPLE = 12  # pages read for running headers and footers

@@ -22,7 +22,7 @@ from extractor.layout import headers as H
 from schemas.catalogue import NO_KEY, is_known, label_key, lookup
 from schemas.grid import Cell
 from schemas.numbers import normalise_text
-from schemas.values import MatchStatus, Provenance, Value
+from schemas.values import LabelMatch, MatchStatus, Provenance, Value
 
 LABEL_VALUE = re.compile(r"^(?P<label>[^:：]{1,20})[:：]\s*(?P<value>\S.*)$", re.S)
 PHONE = re.compile(r"(?:\+?86[-\s]?)?(?:\d{3,4}[-\s]?)?\d{7,8}$|1\d{10}$")
@@ -33,7 +33,7 @@ GOAL_BLOCK = re.compile(r"^(年度)?绩效目标\d*$|^目标\d+$")
 _NO_KEY = [re.compile(p) for p in NO_KEY]
 
 
-def cell_value(cell: Cell, text: str | None = None, how: str | None = None) -> Value:
+def cell_value(cell: Cell, text: str | None = None, how: LabelMatch | None = None) -> Value:
     t = (cell.text if text is None else text).strip()
     match = MatchStatus.EXACT if text is None else MatchStatus.CONTAINED
     return Value(

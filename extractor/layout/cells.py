@@ -9,7 +9,7 @@ from extractor.layout import headers as H
 from extractor.layout.segment import Row
 from schemas.catalogue import qualifier
 from schemas.grid import Cell, TextLine
-from schemas.values import MatchStatus, Provenance, Value
+from schemas.values import LabelMatch, MatchStatus, Provenance, Value
 
 
 @dataclass
@@ -18,7 +18,7 @@ class Col:
     x0: float
     x1: float
     cell: Cell
-    how: str | None = None  # how its header matched the catalogue (label/synonym/fuzzy)
+    how: LabelMatch | None = None  # how its header matched the catalogue (synonym, fuzzy …)
 
 
 def value_of(
@@ -107,7 +107,7 @@ def row_empty(row: Row, cols: dict[str, Col], fields: tuple[str, ...]) -> bool:
     return True
 
 
-def tag(v: Value, how: str | None) -> Value:
+def tag(v: Value, how: LabelMatch | None) -> Value:
     if v.prov is not None and how is not None:
         v.prov.label_match = how
     return v

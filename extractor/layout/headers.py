@@ -13,6 +13,7 @@ import re
 from typing import Protocol
 
 from schemas.catalogue import CATALOGUE, label_key, lookup
+from schemas.values import LabelMatch
 
 Pattern = tuple[str, re.Pattern[str]]
 
@@ -40,14 +41,14 @@ def regex_labeler(text: str, category: str) -> str | None:
     return hit[0] if hit else None
 
 
-def label_how(text: str, category: str, label: Labeler | None = None) -> str | None:
+def label_how(text: str, category: str, label: Labeler | None = None) -> LabelMatch | None:
     """``synonym`` or ``fuzzy`` when ``text`` matched the catalogue that way in ``category``,
     for the provenance; None for the standard label, no match, or when ``label`` is another
     labeler than the catalogue's (the model's answers)."""
     if label is not None and label is not regex_labeler:
         return None
     hit = lookup(text, category)
-    return hit[1] if hit and hit[1] != "label" else None
+    return hit[1] if hit and hit[1] is not LabelMatch.LABEL else None
 
 
 def match(text: str, patterns: list[Pattern]) -> str | None:

@@ -37,6 +37,7 @@ from prompts import load
 from schemas.catalogue import Learned, is_known, label_key, lookup
 from schemas.grid import Cell
 from schemas.numbers import normalise_text, parse_decimal
+from schemas.values import LabelMatch
 
 PROMPT = load("label_options", 5)
 TOKENS_PER_QUESTION = 14  # one text per question: measured far better than 24 per call
@@ -268,7 +269,9 @@ def ask_unknown(
         if st.field is None:
             continue
         if len(st.close) == 1:
-            learned += [Learned(st.question.text, c, f, "inferred") for c, f in FIELDS[st.field][1]]
+            learned += [
+                Learned(st.question.text, c, f, LabelMatch.INFERRED) for c, f in FIELDS[st.field][1]
+            ]
         else:
             unsure.append(replace(st.question, options=st.close, scores=()))
     failed = False

@@ -23,6 +23,7 @@ from prompts import load
 from schemas.catalogue import is_known
 from schemas.grid import Cell
 from schemas.records import SelfEvalIndicator, TargetIndicator
+from schemas.values import ValueSource
 
 PROMPT = load("cell_fill", 1)
 SELF_FIELDS = tuple(SelfEvalIndicator.model_fields)
@@ -117,7 +118,7 @@ def ask_indicators(
             if cid is not None:
                 v = cell_value(cells[cid.value][0])
                 if v.prov is not None:
-                    v.prov.source = "llm"
+                    v.prov.source = ValueSource.LLM
                 setattr(ind, f, v)
         if ind.name.text and not is_known(ind.name.text):
             out.append(ind)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 
 from schemas.records import Record, iter_values
+from schemas.values import ValueSource
 
 
 def fill_missing(base: Record, cand: Record) -> tuple[Record, int]:
@@ -36,6 +37,6 @@ def fill_missing(base: Record, cand: Record) -> tuple[Record, int]:
             v.text = other.text
             v.prov = copy.deepcopy(other.prov)
             if v.prov is not None:
-                v.prov.source = "llm"
+                v.prov.source = ValueSource.LLM
             filled += 1
     return merged, filled

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from extractor.llm.questions import FIELDS, GROUPS, fields_for
 from schemas.catalogue import Learned, entry, label_key
 from schemas.numbers import normalise_text
+from schemas.values import LabelMatch
 
 TOP_K = 4  # fields offered per text (measured: the right field is in the top 6 for 31 of
 # the renamed dev set's 34 labels; a small model chooses better among few)
@@ -270,5 +271,5 @@ def learned_from(answer: BaseModel, qs: list[LabelQuestion]) -> list[Learned]:
         name = kind.value if isinstance(kind, Enum) else str(kind)
         if name not in q.options:
             continue
-        out += [Learned(q.text, cat, field, "model") for cat, field in FIELDS[name][1]]
+        out += [Learned(q.text, cat, field, LabelMatch.MODEL) for cat, field in FIELDS[name][1]]
     return out

@@ -373,14 +373,7 @@ def copy_found(
     limits = Limits.from_settings(settings)
     try:
         if not found.members:
-            h, size = hashlib.sha256(), 0
-            with found.path.open("rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
-                    if dest is not None:
-                        dest.write(chunk)
-                    size += len(chunk)
-            return h.hexdigest(), size
+            return _copy_file(found.path, dest)
         outer = cache.get(found.path) if cache else zipfile.ZipFile(found.path)
         try:
             return _copy_chain(outer, found.members, limits, dest)
@@ -391,6 +384,17 @@ def copy_found(
         raise InputError(f"{found.source}: {e}") from e
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
         raise InputError(f"{found.source}: cannot be read ({_why(e)})") from e
+
+
+def _copy_file(path: Path, dest: IO[bytes] | None) -> tuple[str, int]:
+    h, size = hashlib.sha256(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            if dest is not None:
+                dest.write(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
 
 
 def _copy_chain(

@@ -1,6 +1,6 @@
 """Extracting what a batch has left to do: group the pending jobs by content, point the
 sources whose content is already in the store at it, feed the rest to a runner, write
-each outcome (``writes.Writer``).
+each outcome (``writes.DocumentStep``, which does every store query of a document).
 
 Files on disk go to the workers as paths. Zip members are streamed into temporary files
 (``spool.Spool``) whose paths go to the workers, so the batch process never holds a member
@@ -13,17 +13,13 @@ from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from jixiao import __version__
 from jixiao.batch.archive import Found, ZipCache, current_sha256, found_from_source, read_found
-from jixiao.batch.report import BatchLog, BatchObserver, BatchReport
 from jixiao.batch.runners import Runner
 from jixiao.batch.spool import Spool
 from jixiao.batch.work import DocTask
-from jixiao.batch.writes import Job, Writer
+from jixiao.batch.writes import DocumentStep, Job
 from jixiao.settings import Settings
-from jixiao.store import Document, Store, job_counts, pending_jobs, start_job
+from jixiao.store import job_counts, pending_jobs
 from jixiao.store.tables import FINISHED_STATES
 from jixiao.taught import taught_labels
 from schemas.catalogue import Learned, catalogue_version
@@ -32,36 +28,6 @@ from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
     from jixiao.batch.lease import BatchLease
-
-
-def _in_store(
-    store: Store, shas: list[str], mode: str, rule_set: str, catalogue: str
-) -> dict[str, int]:
-    """sha256 → id of a document already in the store that this run would only repeat
-    (same mode, rule set, extractor version and catalogue version, taught labels
-    included; never a failed document)."""
-    existing: dict[str, int] = {}
-    for i in range(0, len(shas), 500):
-        with store.session() as s:
-            q = select(
-                Document.id,
-                Document.sha256,
-                Document.status,
-                Document.mode,
-                Document.rule_set,
-                Document.extractor_version,
-                Document.result["catalogue_version"].as_string().label("catalogue"),
-            ).where(Document.sha256.in_(shas[i : i + 500]))
-            for doc in s.execute(q):
-                if (
-                    doc.status != DocumentStatus.FAILED.value
-                    and doc.mode == mode
-                    and doc.rule_set == rule_set
-                    and doc.extractor_version == __version__
-                    and doc.catalogue == catalogue
-                ):
-                    existing[doc.sha256] = doc.id
-    return existing
 
 
 class _Queue:
@@ -97,64 +63,65 @@ class _Queue:
 
 
 def process_jobs(
-    store: Store,
+    step: DocumentStep,
     batch: str,
     mode: str,
     settings: Settings,
     runner: Runner,
     found: dict[str, Found],
-    report: BatchReport,
-    log: BatchLog,
-    obs: BatchObserver,
     lease: BatchLease | None = None,
 ) -> None:
+    """Extract the pending jobs of ``batch`` (with ``runner``), each written by ``step``;
+    ``found``: how to read each source the archive walk met."""
     from extractor.checks.rules import get_rule_set
 
     rule_set = get_rule_set(settings.rule_set).id
     taught = taught_labels(settings)  # read once here; every task carries them
-    with store.session() as s:
+    with step.store.session() as s:
         todo = [Job(j.id, j.source, j.sha256) for j in pending_jobs(s, batch)]
         counts = job_counts(s, batch)
     finished = sum(counts[st.value] for st in FINISHED_STATES)
-    obs.started(total=finished + len(todo), completed=finished, earlier=finished - report.refused)
-    writer = Writer(store, report, log, obs)
+    earlier = finished - step.report.refused
+    step.obs.started(total=finished + len(todo), completed=finished, earlier=earlier)
     queue = _Queue(todo)
     shas = [j.sha256 for j in queue.primaries if j.sha256]
-    existing = _in_store(store, shas, mode, rule_set, catalogue_version(taught))
+    existing = step.reusable(shas, mode, rule_set, catalogue_version(taught))
     if existing:
         keep: deque[Job] = deque()
         for job in queue.primaries:
             if job.sha256 in existing:
-                writer.duplicates([job, *queue.follow(job)], existing[job.sha256])
+                step.duplicates([job, *queue.follow(job)], existing[job.sha256])
             else:
                 keep.append(job)
         queue.primaries = keep
     zips = ZipCache()
     spool = Spool(settings, zips)
     if hasattr(runner, "on_note"):
-        runner.on_note = log.note
+        runner.on_note = step.log.note
     try:
-        _Feeder(store, settings, runner, found, queue, writer, zips, spool, lease, taught).run()
+        _Feeder(settings, runner, found, queue, step, zips, spool, lease, taught).run()
     finally:
         spool.close()
         zips.close()
 
 
 class _Feeder:
+    """Feeds the queue's jobs to the runner, hands each outcome to the document step
+    (``writer``), retries a job whose worker died, promotes a follower of a lost source."""
+
     def __init__(
         self,
-        store: Store,
         settings: Settings,
         runner: Runner,
         found: dict[str, Found],
         queue: _Queue,
-        writer: Writer,
+        writer: DocumentStep,
         zips: ZipCache,
         spool: Spool,
         lease: BatchLease | None,
         taught: tuple[Learned, ...] = (),
     ) -> None:
-        self.store, self.settings, self.runner, self.found = store, settings, runner, found
+        self.settings, self.runner, self.found = settings, runner, found
         self.taught = taught
         self.queue, self.writer, self.zips, self.spool = queue, writer, zips, spool
         self.lease = lease
@@ -187,8 +154,7 @@ class _Feeder:
                 )
             job = q.primaries.popleft()
             f = self.found.get(job.source) or _refind(job.source)
-            with self.store.session() as s:
-                attempt = start_job(s, job.id).attempts
+            attempt = self.writer.start(job)
             try:
                 task = self._task(job, f, attempt)
             except (InputError, OSError) as e:

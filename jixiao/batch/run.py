@@ -39,6 +39,7 @@ from jixiao.batch.lease import BatchLease
 from jixiao.batch.process import process_jobs
 from jixiao.batch.report import BatchLog, BatchObserver, BatchReport, DocLine
 from jixiao.batch.runners import DaskRunner, InlineRunner, ProcessRunner, Runner
+from jixiao.batch.writes import DocumentStep
 from jixiao.settings import Settings, load_settings
 from jixiao.store import (
     FailedJob,
@@ -161,9 +162,8 @@ def _run(
         own_runner = runner is None
         active = runner or make_runner(config, settings)
         try:
-            process_jobs(
-                store, batch, config.mode, settings, active, found, report, log, obs, lease
-            )
+            step = DocumentStep(store, report, log, obs)
+            process_jobs(step, batch, config.mode, settings, active, found, lease)
         finally:
             if own_runner:
                 active.close()

@@ -1,21 +1,25 @@
-"""What the batch process writes for each source: a document with its job state in one
-transaction, duplicates pointing at a document, failures. Every source gets its final
-state, one log line and one progress step; nothing here raises for one document (a result
-that cannot be saved makes that document ``failed``, with the reason)."""
+"""The document step of a batch (``DocumentStep``): what the batch process reads and writes
+in the store for each source. Content already extracted with the same settings is found
+(``reusable``), a job is started (``start``), and each source gets its outcome: a document
+with its job state in one transaction, duplicates pointing at a document, failures. Every
+source gets its final state, one log line and one progress step; nothing here raises for
+one document (a result that cannot be saved makes that document ``failed``, with the
+reason). Every query is a function of ``jixiao.store``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
+from jixiao import __version__
 from jixiao.batch.report import BatchLog, BatchObserver, BatchReport, DocLine
 from jixiao.store import (
-    Document,
     JobState,
     Store,
+    document_path,
     finish_job,
+    reusable_documents,
     save_result_report,
+    start_job,
 )
 from schemas.results import DocumentResult, DocumentStatus
 from schemas.sanitise import safe_text
@@ -40,11 +44,33 @@ def one_line(text: str) -> str:
 
 
 @dataclass
-class Writer:
+class DocumentStep:
+    """The store's side of each document of one batch run, with its report, log and
+    progress: ``reusable``, ``start``, then one of ``written``, ``duplicates``, ``failed``."""
+
     store: Store
     report: BatchReport
     log: BatchLog
     obs: BatchObserver
+
+    def reusable(self, shas: list[str], mode: str, rule_set: str, catalogue: str) -> dict[str, int]:
+        """sha256 → id of a document already in the store that this run would only repeat
+        (same mode, rule set, extractor version and catalogue version, taught labels
+        included; never a failed document)."""
+        with self.store.session() as s:
+            return reusable_documents(
+                s,
+                shas,
+                mode=mode,
+                rule_set=rule_set,
+                extractor_version=__version__,
+                catalogue=catalogue,
+            )
+
+    def start(self, job: Job) -> int:
+        """Mark the job running; its attempt number (this one included)."""
+        with self.store.session() as s:
+            return start_job(s, job.id).attempts
 
     def line(self, d: DocLine) -> None:
         self.log.line(d)
@@ -102,7 +128,7 @@ class Writer:
 
     def duplicates(self, jobs: list[Job], doc_id: int) -> None:
         with self.store.session() as s:
-            first = s.scalar(select(Document.path).where(Document.id == doc_id)) or "?"
+            first = document_path(s, doc_id) or "?"
             for j in jobs:
                 finish_job(s, j.id, JobState.DUPLICATE, document_id=doc_id)
         for j in jobs:

@@ -30,12 +30,13 @@ Tables (revision ``0001_core``; ORM classes in ``jixiao.store.tables``):
 - ``jobs`` (``Job``): the batch ledger, unique (batch, source); ``source`` is a file path
   or ``archive.zip!member``; states pending/running/done/failed/skipped/duplicate.
 
-Documents and records (``jixiao.store.repo``): ``save_result`` (returns the document id),
-``save_result_report`` (the same write, returns a ``SaveReport``), ``reviewed_record_ids``,
-``get_document``, ``find_document``, ``document_result``, ``list_documents``,
+Documents and records: ``save_result`` (returns the document id), ``save_result_report``
+(the same write, returns a ``SaveReport``), ``reviewed_record_ids`` (``jixiao.store.save``);
+and the reads (``jixiao.store.repo``): ``get_document``, ``find_document``, ``document_result``, ``list_documents``,
 ``get_record``, ``list_records``/``count_records`` (filters: document_id, department,
 form_type, year, grade, review_status, finding_code, with_findings, search, batch,
-reextracted_differs), ``departments``, ``delete_document``.
+reextracted_differs), ``departments``, ``delete_document``; for a batch, ``reusable_documents``
+(content already extracted with the same settings) and ``document_path``.
 
 A re-extraction never deletes or replaces a reviewed record (approved or rejected, or with
 any correction or review event in the tables of ``jixiao.store.review``): its row, data,
@@ -84,10 +85,10 @@ from jixiao.store.jobs import (
     start_job,
 )
 from jixiao.store.repo import (
-    SaveReport,
     count_records,
     delete_document,
     departments,
+    document_path,
     document_result,
     find_document,
     get_document,
@@ -96,10 +97,9 @@ from jixiao.store.repo import (
     list_documents,
     list_records,
     record_columns,
-    reviewed_record_ids,
-    save_result,
-    save_result_report,
+    reusable_documents,
 )
+from jixiao.store.save import SaveReport, reviewed_record_ids, save_result, save_result_report
 from jixiao.store.tables import (
     Base,
     BatchLease,
@@ -129,6 +129,7 @@ __all__ = [
     "current_revisions",
     "delete_document",
     "departments",
+    "document_path",
     "document_result",
     "failed_jobs",
     "find_document",
@@ -150,6 +151,7 @@ __all__ = [
     "requeue_failed",
     "requeue_jobs",
     "reset_stale",
+    "reusable_documents",
     "reviewed_record_ids",
     "save_result",
     "save_result_report",

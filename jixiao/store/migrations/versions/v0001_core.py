@@ -22,6 +22,12 @@ JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    _documents()
+    _records()
+    _jobs()
+
+
+def _documents() -> None:
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -47,6 +53,8 @@ def upgrade() -> None:
     op.create_index("ix_documents_status", "documents", ["status"])
     op.create_index("ix_documents_department", "documents", ["department"])
 
+
+def _records() -> None:
     op.create_table(
         "records",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -77,6 +85,8 @@ def upgrade() -> None:
     for col in ("document_id", "form_type", "year", "department", "grade", "review_status"):
         op.create_index(f"ix_records_{col}", "records", [col])
 
+
+def _jobs() -> None:
     op.create_table(
         "jobs",
         sa.Column("id", sa.Integer(), primary_key=True),
