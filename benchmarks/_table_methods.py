@@ -36,7 +36,7 @@ def ours(path: Path) -> list[Table]:
     from jixiao.settings import Settings
 
     out: list[Table] = []
-    for page in ingest(path, Settings()).pages:
+    for page in ingest(path, Settings().ingest_options()).pages:
         for t in page.tables:
             m = [[""] * t.n_cols for _ in range(t.n_rows)]
             for c in t.cells:

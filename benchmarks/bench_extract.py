@@ -61,7 +61,7 @@ def _child_extract(pdfs: list[Path], layout: bool, trace: bool) -> dict[str, Any
     per_doc: dict[str, float] = {}
     t0 = time.perf_counter()
     for pdf in pdfs:
-        r = extract_document(pdf, settings)
+        r = extract_document(pdf, settings.extract_options())
         pages += r.page_count
         records += len(r.records)
         statuses[pdf.name] = r.status.value

@@ -50,7 +50,7 @@ def _child_extract(pdfs: list[Path]) -> dict[str, Any]:
     settings = Settings()
     base = peak_rss_mb()
     t0 = time.perf_counter()
-    engine = ocr_mod.default_engine(settings)
+    engine = ocr_mod.default_engine(settings.ocr_options())
     load_seconds = time.perf_counter() - t0
 
     # Stages: render + deskew; the page OCR (detection + recognition); the extra
@@ -86,7 +86,7 @@ def _child_extract(pdfs: list[Path]) -> dict[str, Any]:
     per_doc: dict[str, float] = {}
     t0 = time.perf_counter()
     for pdf in pdfs:
-        r = extract_document(pdf, settings, ocr=Timed())
+        r = extract_document(pdf, settings.extract_options(), ocr=Timed())
         pages += r.page_count
         records += len(r.records)
         statuses[pdf.name] = r.status.value

@@ -18,8 +18,10 @@ from jixiao.cli_common import progress_bar as _progress
 from jixiao.cli_common import say as _say
 from jixiao.output import render
 from jixiao.settings import Settings, load_settings
+from schemas.document_errors import ErrorCode
 from schemas.errors import JixiaoError
-from schemas.results import DocumentResult, DocumentStatus
+from schemas.options import Mode
+from schemas.results import DocumentResult
 from schemas.sanitise import display_path, mask_url, safe_text
 
 if TYPE_CHECKING:
@@ -40,12 +42,6 @@ class Fmt(StrEnum):
     golden = "golden"
     json = "json"
     table = "table"
-
-
-class Mode(StrEnum):
-    layout = "layout"
-    llm = "llm"
-    hybrid = "hybrid"
 
 
 class Variant(StrEnum):
@@ -127,7 +123,7 @@ def _say_document(name: str, result: DocumentResult, quiet: bool) -> int:
     """A document's errors (model errors are said once, at the end) and, unless ``quiet``,
     its one-line summary; 1 when it failed."""
     for e in result.errors:
-        if not (result.llm and result.llm.failed_questions and e.startswith("model ")):
+        if not (result.llm and result.llm.failed_questions and e.code is ErrorCode.MODEL):
             _say(f"{name}: {e}", style="yellow")
     if result.status.value == "failed":
         return 1
@@ -169,7 +165,12 @@ def _extract_each(
         ocr = PageCountingOcr(settings, on_page) if settings.ocr else None
         try:
             result = extract_document(
-                f, settings, mode=mode.value, asker=asker_for(), ocr=ocr, taught=taught
+                f,
+                settings.extract_options(),
+                mode=mode,
+                asker=asker_for(),
+                ocr=ocr,
+                taught=taught,
             )
         except Exception as crash:  # one document's crash never loses the others' output
             result = _crashed(f, crash)
@@ -179,14 +180,11 @@ def _extract_each(
 
 
 def _crashed(path: Path, e: Exception) -> DocumentResult:
-    """A document whose extraction raised: failed, with one line saying why."""
+    """A document whose extraction raised: failed, with one error saying why."""
     from schemas.results import DocumentResult
 
-    return DocumentResult(
-        path=str(path),
-        status=DocumentStatus.FAILED,
-        errors=[f"extraction failed: {type(e).__name__}: {e}"],
-    )
+    why = f"extraction failed: {type(e).__name__}: {e}"
+    return DocumentResult.failed(str(path), ErrorCode.FAILED, why)
 
 
 @app.command("eval")
@@ -222,7 +220,7 @@ def eval_cmd(
     run_eval(
         golden_dir,
         variant.value,
-        [m.value for m in modes],
+        list(modes),
         lambda settings: _model(settings, model_mode),
         compare=compare,
         limit=limit,

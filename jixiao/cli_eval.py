@@ -14,11 +14,11 @@ from rich.console import Console
 
 from jixiao.cli_common import progress_bar
 from jixiao.settings import Settings, load_settings
+from schemas.options import Mode
 
 if TYPE_CHECKING:
     from evals.compare import ModeRun
     from extractor.llm.asker import Asker
-    from extractor.pipeline import Mode
 
 # Opens the model for the evaluation (the endpoint, started if embedded) and yields a
 # factory of a fresh asker per document (``jixiao.cli._model`` bound to its mode).
@@ -58,7 +58,7 @@ def run_eval(
                     cases,
                     settings,
                     m,
-                    (lambda: None) if m == "layout" else asker_for,
+                    (lambda: None) if m is Mode.layout else asker_for,
                     lambda task=task: progress.advance(task),  # type: ignore[misc]
                 )
             )

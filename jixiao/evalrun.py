@@ -14,10 +14,12 @@ from evals import ExtractOutcome, GoldenCase, evaluate
 from evals.compare import ModeRun
 from evals.scores import EvalReport
 from extractor.checks.grounding import audit_grounding
-from extractor.pipeline import Mode, extract_document
+from extractor.pipeline import extract_document
 from jixiao.output import golden_document
 from jixiao.settings import Settings
 from jixiao.taught import taught_labels
+from schemas.document_errors import ErrorCode
+from schemas.options import Mode
 from schemas.results import DocumentResult
 
 if TYPE_CHECKING:
@@ -32,14 +34,14 @@ def run_mode(
     advance: Callable[[], None] = lambda: None,
 ) -> ModeRun:
     """Evaluate ``mode`` on ``cases``; sum the model ledgers; audit grounding of every record."""
-    run = ModeRun(mode=mode, report=EvalReport(variant="none"))  # the report comes last
+    run = ModeRun(mode=Mode(mode).value, report=EvalReport(variant="none"))  # the report comes last
     taught = taught_labels(settings)
 
     def extract(pdf: Path) -> ExtractOutcome:
         cells: dict[str, str] = {}
         result = extract_document(
             pdf,
-            settings,
+            settings.extract_options(),
             mode=mode,
             asker=asker_for(),
             cells_out=cells,
@@ -50,7 +52,7 @@ def run_mode(
             run.ungrounded.append(f"{pdf.name} {line}")
         _add_ledger(run, result)
         doc = golden_document(result)
-        error = "; ".join(result.errors) if result.status.value == "failed" else None
+        error = "; ".join(map(str, result.errors)) if result.status.value == "failed" else None
         return ExtractOutcome(
             records=doc["records"], seconds=result.seconds, pages=result.page_count, error=error
         )
@@ -73,6 +75,7 @@ def _add_ledger(run: ModeRun, result: DocumentResult) -> None:
     run.failed_questions += led.failed_questions
     for q in led.unanswered:
         run.unanswered[q.reason] = run.unanswered.get(q.reason, 0) + 1
-    for e in result.errors:
-        if e.startswith("model ") and e not in run.model_errors and len(run.model_errors) < 3:
-            run.model_errors.append(e)
+    model = [e.message for e in result.errors if e.code is ErrorCode.MODEL]
+    for message in model:
+        if message not in run.model_errors and len(run.model_errors) < 3:
+            run.model_errors.append(message)

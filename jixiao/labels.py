@@ -43,7 +43,7 @@ def labels_of_pdfs(paths: Sequence[Path], settings: Settings | None = None) -> C
     taught = taught_labels(settings)
     records: list[dict[str, Any]] = []
     for p in paths:
-        result = extract_document(p, settings, taught=taught)
+        result = extract_document(p, settings.extract_options(), taught=taught)
         records += [
             to_golden(rr.record, rr.findings, with_provenance=False) for rr in result.records
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from schemas.document_errors import ErrorCode
 from schemas.golden import to_golden
 from schemas.results import DocumentResult
 
@@ -13,7 +14,7 @@ def golden_document(result: DocumentResult) -> dict[str, Any]:
     doc = {
         "pdf": Path(result.path).name,
         "status": result.status.value,
-        "errors": list(result.errors),
+        "errors": [e.model_dump(mode="json") for e in result.errors],
         "sha256": result.sha256,
         "page_count": result.page_count,
         "rule_set": result.rule_set,
@@ -47,7 +48,7 @@ def unanswered_lines(docs: list[tuple[str, DocumentResult]]) -> list[str]:
     seen: set[str] = set()
     for _, r in docs:
         for e in r.errors:
-            if e.startswith("model ") and e not in seen:
-                seen.add(e)
-                lines.append(f"  {e}")
+            if e.code is ErrorCode.MODEL and e.message not in seen:
+                seen.add(e.message)
+                lines.append(f"  {e.message}")
     return lines

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from jixiao.settings import Settings
+from schemas.document_errors import error_lines
 
 STATUS_ZH = {"ok": "正常", "partial": "部分读取", "failed": "失败", "skipped": "跳过"}
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -45,7 +46,7 @@ def document_lines(doc: dict[str, Any], seconds: float | None = None) -> list[st
         f"{doc.get('pdf')} · {STATUS_ZH.get(doc.get('status') or '', doc.get('status'))} · "
         f"{doc.get('page_count') or 0} 页 · {len(recs)} 条记录{took}"
     ]
-    lines += [f"  ! {e}" for e in doc.get("errors") or []]
+    lines += [f"  ! {e}" for e in error_lines(doc.get("errors") or [])]
     for i, rec in enumerate(recs, 1):
         findings = [f for f in rec.get("findings") or [] if f.get("severity") != "info"]
         n_err = sum(1 for f in findings if f.get("severity") == "error")
@@ -79,7 +80,7 @@ class PageCountingOcr:
         if self._engine is None:
             from extractor.ingest.ocr import default_engine
 
-            self._engine = default_engine(self.settings)
+            self._engine = default_engine(self.settings.ocr_options())
         return self._engine
 
     def __call__(self, image: Any) -> Any:

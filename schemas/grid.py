@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from schemas.document_errors import DocumentError, ErrorCode
+
 BBox = tuple[float, float, float, float]
 
 
@@ -125,11 +127,6 @@ class TextLine(BaseModel):
     text: str
     confidence: float | None = None
 
-    @property
-    def is_error(self) -> bool:
-        """A note of ``PageGrid.add_error``: the page, or part of it, could not be read."""
-        return self.id.endswith(".err")
-
 
 class PageGrid(BaseModel):
     number: int
@@ -140,13 +137,13 @@ class PageGrid(BaseModel):
     has_text_layer: bool = True
     needs_ocr: bool = False
     ocr_used: bool = False
+    # Why the page, or part of it, could not be read: segmentation treats such a page as
+    # unreadable and the pipeline reports each error.
+    errors: list[DocumentError] = Field(default_factory=list)
 
-    def add_error(self, text: str) -> None:
-        """Note why the page, or part of it, could not be read: a text line ``p{n}.err``
-        that segmentation treats as an unreadable page and the pipeline reports."""
-        self.lines.append(
-            TextLine(id=f"p{self.number}.err", page=self.number, bbox=(0, 0, 0, 0), text=text)
-        )
+    def add_error(self, code: ErrorCode, text: str) -> None:
+        """Note why the page, or part of it, could not be read."""
+        self.errors.append(DocumentError(code=code, page=self.number, message=text))
 
 
 class DocumentGrid(BaseModel):

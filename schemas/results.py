@@ -6,7 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.findings import Finding
+from schemas.options import Mode
 from schemas.records import Record
 
 
@@ -48,20 +50,16 @@ class LLMLedger(BaseModel):
         return self.questions - self.failed_questions
 
 
-class Route(StrEnum):
-    """How a record's labels were read (``RecordResult.route``): the catalogue's patterns,
-    or the model's label answers (the mode that helped it)."""
-
-    LAYOUT = "layout"
-    LLM = "llm"
-    HYBRID = "hybrid"
+# How a record's labels were read (``RecordResult.route``): the mode that read them, the
+# catalogue's patterns (layout) or the model's label answers (the mode that helped it).
+Route = Mode
 
 
 class RecordResult(BaseModel):
     record: Record
     findings: list[Finding] = Field(default_factory=list)
     # "layout", or "hybrid"/"llm" when the model's label answers were used for this record.
-    route: Route = Route.LAYOUT
+    route: Route = Mode.layout
 
 
 class LabelContext(BaseModel):
@@ -79,7 +77,7 @@ class DocumentResult(BaseModel):
     path: str
     sha256: str | None = None
     status: DocumentStatus
-    errors: list[str] = Field(default_factory=list)
+    errors: list[DocumentError] = Field(default_factory=list)
     page_count: int = 0
     pages_needing_ocr: list[int] = Field(default_factory=list)  # scanned and not read
     pages_ocr: list[int] = Field(default_factory=list)  # scanned pages read by OCR
@@ -93,3 +91,12 @@ class DocumentResult(BaseModel):
     # Digest of the label catalogue and the taught labels this result was read with.
     catalogue_version: str | None = None
     label_context: LabelContext | None = None
+
+    @classmethod
+    def failed(cls, path: str, code: ErrorCode, message: str, **fields: object) -> DocumentResult:
+        """A document nothing usable was read from, with the one error that says why
+        (``fields``: the result's other fields known, e.g. its mode and rule set)."""
+        error = DocumentError(code=code, message=message)
+        return cls.model_validate(
+            {**fields, "path": path, "status": DocumentStatus.FAILED, "errors": [error]}
+        )

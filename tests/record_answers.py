@@ -60,7 +60,7 @@ def record(pdf: Path, mode: str, fill_cache: bool = False) -> Path:
     asker = Asker(client, settings.llm_model, max_reasks=settings.llm_max_reasks)
     if fill_cache:
         asker.cache = _WriteOnly(AnswerCache(settings.cache_dir / "llm.sqlite"))  # type: ignore[assignment]
-    result = extract_document(pdf, settings, mode=mode, asker=asker)  # type: ignore[arg-type]
+    result = extract_document(pdf, settings.extract_options(), mode=mode, asker=asker)  # type: ignore[arg-type]
     out = HERE / f"{pdf.name.removesuffix('.pdf')}.{mode}.json"
     out.write_text(
         json.dumps(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor.pipeline import extract_document
+from schemas.document_errors import DocumentError
 from schemas.findings import Finding
 from schemas.golden import to_golden
 from schemas.records import iter_values
@@ -45,7 +46,7 @@ class Extracted:
     values: list[str]  # every non-empty value text of every record
     cells: dict[str, str]  # table cells only (id → text), lines excluded
     status: str
-    errors: list[str]
+    errors: list[DocumentError]
 
 
 def extract(pdf: Path) -> Extracted:

@@ -23,6 +23,7 @@ from extractor.pipeline import extract_document
 from jixiao import cli
 from jixiao.model_client import build_client
 from jixiao.settings import Settings
+from schemas.document_errors import ErrorCode
 from schemas.golden import to_golden
 from tests.fake_llm import FakeModel, keys_of, options_of
 from tests.pdfdraw import render
@@ -219,7 +220,9 @@ def test_a_refused_endpoint_in_hybrid_is_said_and_exits_non_zero(
     result = extract_document(pdf, mode="hybrid", asker=_refusing_asker())
     assert result.llm is not None and result.llm.failed_questions >= 1
     assert {q.reason for q in result.llm.unanswered} <= {"refused", "not_asked"}
-    assert any("refused the connection" in e for e in result.errors)
+    assert any(
+        e.code is ErrorCode.MODEL and "refused the connection" in e.message for e in result.errors
+    )
     monkeypatch.setattr(cli, "_model", _model_ctx(_refusing_asker))
     out = tmp_path / "out.json"
     res = CliRunner().invoke(

@@ -28,6 +28,7 @@ import pytest
 
 from extractor.pipeline import extract_document
 from jixiao.settings import Settings
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.golden import to_golden
 from schemas.results import DocumentResult
 from tests.conftest import GOLDEN
@@ -166,7 +167,8 @@ def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _one_line(err: str) -> None:
+def _one_line(error: DocumentError | str) -> None:
+    err = str(error)
     assert err.strip(), "an empty error line"
     assert "\n" not in err and "\r" not in err, f"error is not one line: {err!r}"
     assert "Traceback" not in err
@@ -184,6 +186,7 @@ def test_bad_file_fails_with_one_line(bad: Bad, bad_files: dict[str, Path]) -> N
     assert result.status.value == "failed", result.errors
     assert len(result.errors) == 1, result.errors
     _one_line(result.errors[0])
+    assert result.errors[0].code is ErrorCode.INPUT and result.errors[0].page is None
     assert result.records == []
     assert result.path == str(path)
 
@@ -199,8 +202,8 @@ def test_bad_file_fails_with_one_line(bad: Bad, bad_files: dict[str, Path]) -> N
 def test_bad_file_error_names_the_cause(bad: Bad, bad_files: dict[str, Path]) -> None:
     path = bad_files[bad.name]
     result = extract_document(path)
-    assert bad.name in result.errors[0], "the error line names the file"
-    msg = result.errors[0].replace(str(path), "").lower()
+    assert bad.name in result.errors[0].message, "the error line names the file"
+    msg = result.errors[0].message.replace(str(path), "").lower()
     assert any(c in msg for c in bad.cause), (
         f"{bad.name}: {result.errors[0]!r} names none of {bad.cause}"
     )
@@ -208,7 +211,7 @@ def test_bad_file_error_names_the_cause(bad: Bad, bad_files: dict[str, Path]) ->
 
 def test_png_error_says_what_the_file_is(bad_files: dict[str, Path]) -> None:
     msg = extract_document(bad_files["image.pdf"]).errors[0]
-    assert "PNG" in msg
+    assert "PNG" in msg.message and msg.code is ErrorCode.INPUT
 
 
 def test_garbage_in_the_middle_gives_a_result_not_a_crash(tmp_path: Path) -> None:
@@ -222,7 +225,7 @@ def test_garbage_in_the_middle_gives_a_result_not_a_crash(tmp_path: Path) -> Non
         _one_line(e)
     if result.status.value == "failed":
         assert len(result.errors) == 1
-        assert "corrupt" in result.errors[0].replace(str(p), "").lower()
+        assert "corrupt" in result.errors[0].message.replace(str(p), "").lower()
     elif not result.records:
         # The text comes out as control characters: no form is found, and the result says so.
         assert result.status.value == "skipped" and result.errors
@@ -268,7 +271,9 @@ def test_corrupt_page_is_reported_not_stitched(tmp_path: Path) -> None:
     _break_page_content(SH, p, 10)
     result = extract_document(p)
     assert result.status.value == "partial"
-    assert any("10" in e for e in result.errors), result.errors
+    assert any(e.page == 10 and e.code is ErrorCode.PAGE_DAMAGED for e in result.errors), (
+        result.errors
+    )
     # Page 11 continues the project that starts on page 10: its rows are not another record's.
     assert all(11 not in r.record.pages or 10 in r.record.pages for r in result.records)
 
@@ -291,20 +296,23 @@ def test_owner_password_only_pdf_is_read_normally(tmp_path: Path) -> None:
 
 def test_page_limit_is_a_clear_failure() -> None:
     golden_required()
-    result = extract_document(SH, Settings(max_pages=5))
+    result = extract_document(SH, Settings(max_pages=5).extract_options())
     assert result.status.value == "failed"
     assert len(result.errors) == 1
     _one_line(result.errors[0])
-    assert "21 pages" in result.errors[0] and "JIXIAO_MAX_PAGES" in result.errors[0]
+    e = result.errors[0]
+    assert e.code is ErrorCode.INPUT and "21 pages" in e.message
+    assert "JIXIAO_MAX_PAGES" in e.message
 
 
 def test_size_limit_is_a_clear_failure() -> None:
     golden_required()
-    result = extract_document(SH, Settings(max_file_mb=0.01))
+    result = extract_document(SH, Settings(max_file_mb=0.01).extract_options())
     assert result.status.value == "failed"
     assert len(result.errors) == 1
     _one_line(result.errors[0])
-    assert "JIXIAO_MAX_FILE_MB" in result.errors[0]
+    assert result.errors[0].code is ErrorCode.INPUT
+    assert "JIXIAO_MAX_FILE_MB" in result.errors[0].message
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads anything")
@@ -339,15 +347,15 @@ def test_scanned_pdf_is_skipped_or_partial_naming_the_pages() -> None:
     """OCR off (JIXIAO_OCR=false): scanned pages are named, nothing is guessed."""
     golden_required()
     n = pymupdf.open(TZ_SCAN).page_count
-    result = extract_document(TZ_SCAN, Settings(ocr=False))
+    result = extract_document(TZ_SCAN, Settings(ocr=False).extract_options())
     assert result.status.value in ("skipped", "partial"), (result.status, result.errors)
     assert result.page_count == n
     assert result.pages_needing_ocr == list(range(1, n + 1))
     for e in result.errors:
         _one_line(e)
-    ocr = [e for e in result.errors if "text layer" in e]
-    assert len(ocr) == 1, result.errors
-    assert all(str(i) in ocr[0] for i in range(1, n + 1))
+    ocr = [e for e in result.errors if e.code is ErrorCode.OCR_OFF]
+    assert len(ocr) == 1 and "text layer" in ocr[0].message, result.errors
+    assert all(str(i) in ocr[0].message for i in range(1, n + 1))
 
 
 def test_scan_page_inside_a_digital_pdf_loses_nothing_else(tmp_path: Path) -> None:
@@ -358,11 +366,12 @@ def test_scan_page_inside_a_digital_pdf_loses_nothing_else(tmp_path: Path) -> No
     doc.insert_pdf(scan, from_page=0, to_page=0)
     doc.save(p)
     n = doc.page_count
-    result = extract_document(p, Settings(ocr=False))  # with OCR: tests/test_ocr.py
+    result = extract_document(p, Settings(ocr=False).extract_options())  # OCR: test_ocr.py
     assert result.status.value == "partial", result.errors
     assert result.pages_needing_ocr == [n]
     assert len(result.records) == TZ_RECORDS
-    assert any("text layer" in e and str(n) in e for e in result.errors)
+    ocr_off = [e for e in result.errors if e.code is ErrorCode.OCR_OFF]
+    assert len(ocr_off) == 1 and "text layer" in ocr_off[0].message and str(n) in ocr_off[0].message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,6 +502,7 @@ def test_cli_mixed_good_and_bad_files(
     for b in BAD:
         d = by_name[b.name]
         assert d["status"] == "failed" and len(d["errors"]) == 1 and d["records"] == []
+        assert d["errors"][0]["code"] == "input" and b.name in d["errors"][0]["message"]
 
 
 def test_cli_json_to_stdout_keeps_the_good_file(bad_files: dict[str, Path]) -> None:

@@ -36,6 +36,9 @@ def test_json_stays_the_default_off_a_terminal() -> None:
 def test_document_lines_of_a_failed_document() -> None:
     lines = document_lines({"pdf": "x.pdf", "status": "failed", "errors": ["not a PDF"]})
     assert lines == ["x.pdf · 失败 · 0 页 · 0 条记录", "  ! not a PDF"]
+    error = {"code": "page_damaged", "page": 3, "message": "damaged page content"}
+    lines = document_lines({"pdf": "x.pdf", "status": "partial", "errors": [error]})
+    assert lines[1] == "  ! page 3: damaged page content"
 
 
 def test_page_counting_ocr_counts_each_scanned_page(monkeypatch: Any) -> None:

@@ -98,7 +98,7 @@ def test_values_are_the_stored_strings() -> None:
             assert json.dumps({"v": member}) == json.dumps({"v": member.value})
     assert FindingCode.R1 == "R1" and FindingCode.UNGROUNDED == "UNGROUNDED"
     assert ValueSource.LLM == "llm" and ValueSource.REVIEWER == "reviewer"
-    assert LabelMatch.SYNONYM == "synonym" and Route.HYBRID == "hybrid"
+    assert LabelMatch.SYNONYM == "synonym" and Route.hybrid == "hybrid"
 
 
 def test_models_read_and_write_the_same_strings() -> None:
@@ -110,4 +110,4 @@ def test_models_read_and_write_the_same_strings() -> None:
     assert json.loads(p.model_dump_json())["source"] == "reviewer"
     assert Provenance().source is ValueSource.LAYOUT
     rr = RecordResult.model_validate({"record": {"form_type": "self_evaluation"}, "route": "llm"})
-    assert rr.route is Route.LLM and json.loads(rr.model_dump_json())["route"] == "llm"
+    assert rr.route is Route.llm and json.loads(rr.model_dump_json())["route"] == "llm"

@@ -21,7 +21,7 @@ def extracted():  # type: ignore[no-untyped-def]
     golden_required()
     out = []
     for pdf in DIGITAL:
-        grid = ingest(pdf, Settings())
+        grid = ingest(pdf, Settings().ingest_options())
         cells = grid.cell_index()
         for seg in segment(grid).segments:
             rec, _ = map_segment(seg)

@@ -23,6 +23,7 @@ from jixiao.settings import Settings
 from jixiao.store import Document, Job, open_store
 from jixiao.store.lease import Holder, acquire_lease, lease_holder
 from jixiao.store.tables import BatchLease as LeaseRow
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.errors import BatchBusyError
 from schemas.results import DocumentResult
 from tests import hostile_gen as gen
@@ -339,13 +340,13 @@ def test_hostile_text_is_stored_on_every_backend(store_url: str, tmp_path: Path)
     result = process_task(
         DocTask(0, "x\x00y\udc01.pdf", None, path=str(archive / "xss.pdf")), Settings()
     )
-    result.errors.append("bad\x00byte \udc01")
+    result.errors.append(DocumentError(code=ErrorCode.ERROR, message="bad\x00byte \udc01"))
     from jixiao.store import save_result
 
     with open_store(store_url) as st, st.session() as s:
         save_result(s, result, sha256="0" * 64)
         doc = s.scalars(select(Document).where(Document.sha256 == "0" * 64)).one()
-        assert "\x00" not in doc.path and "\ufffd" in doc.errors[-1]
+        assert "\x00" not in doc.path and "\ufffd" in doc.errors[-1]["message"]
 
 
 def test_a_second_run_told_to_wait_starts_when_the_first_is_done(tmp_path: Path) -> None:

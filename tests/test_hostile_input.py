@@ -24,6 +24,7 @@ from extractor.ingest.pdf import page_grid, render_png
 from extractor.pipeline import extract_document
 from jixiao.settings import Settings
 from jixiao.store import list_records, open_store, save_result
+from schemas.document_errors import ErrorCode
 from schemas.errors import TooLargeError
 from schemas.sanitise import display_path, mask_secrets, safe_text
 from schemas.values import Value
@@ -55,11 +56,14 @@ def _valid(result: Any) -> None:
 
 def test_invalid_unicode_is_replaced_reported_and_storable(tmp_path: Path) -> None:
     pdf = gen.surrogate_pdf(tmp_path / "bad-map.pdf")
-    result = extract_document(pdf, NO_OCR)
+    result = extract_document(pdf, NO_OCR.extract_options())
     _valid(result)
     assert result.records, result.errors  # still read: the form is there
     assert result.status.value == "partial"
-    assert any("invalid Unicode" in e for e in result.errors)
+    assert any(
+        e.code is ErrorCode.TEXT_REPAIRED and e.page == 1 and "invalid Unicode" in e.message
+        for e in result.errors
+    )
     result.model_dump_json()  # serialises (it raised UnicodeEncodeError before)
     with open_store(f"sqlite:///{tmp_path / 'j.db'}") as st, st.session() as s:
         save_result(s, result)
@@ -73,9 +77,9 @@ def test_invalid_unicode_is_replaced_reported_and_storable(tmp_path: Path) -> No
 )
 def test_garbled_text_layer_goes_to_ocr(make: Any, signal: str, tmp_path: Path) -> None:
     pdf = make(tmp_path / "garbled.pdf")
-    result = extract_document(pdf, NO_OCR)
+    result = extract_document(pdf, NO_OCR.extract_options())
     assert result.pages_needing_ocr == list(range(1, result.page_count + 1))
-    assert any(signal in e for e in result.errors)
+    assert any(e.code is ErrorCode.TEXT_GARBLED and signal in e.message for e in result.errors)
     assert not result.records
 
     calls: list[tuple[int, int]] = []
@@ -84,7 +88,7 @@ def test_garbled_text_layer_goes_to_ocr(make: Any, signal: str, tmp_path: Path) 
         calls.append(image.shape[:2])
         return []
 
-    extract_document(pdf, Settings(ocr=True), ocr=engine)
+    extract_document(pdf, Settings(ocr=True).extract_options(), ocr=engine)
     assert len(calls) == result.page_count  # every garbled page was handed to OCR
 
 
@@ -101,8 +105,8 @@ def test_clean_pages_of_the_samples_are_not_garbled() -> None:
     for pdf in sorted((REPO / "samples").glob("*.pdf")):
         with pymupdf.open(pdf) as doc:
             for i, page in enumerate(doc):
-                grid = page_grid(page, i + 1, NO_OCR)
-                assert not grid.needs_ocr and not any(ln.is_error for ln in grid.lines)
+                grid = page_grid(page, i + 1, NO_OCR.ingest_options())
+                assert not grid.needs_ocr and not grid.errors
 
 
 # -- one document never takes the others down --------------------------------------------
@@ -115,10 +119,10 @@ def test_any_exception_while_extracting_is_a_failed_document(
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("extractor.pipeline.segment", boom)
-    result = extract_document(REPO / "samples" / "sample-self-eval.pdf", NO_OCR)
+    result = extract_document(REPO / "samples" / "sample-self-eval.pdf", NO_OCR.extract_options())
     assert result.status.value == "failed"
-    assert len(result.errors) == 1 and "RecursionError" in result.errors[0]
-    assert "\n" not in result.errors[0]
+    assert len(result.errors) == 1 and "RecursionError" in result.errors[0].message
+    assert result.errors[0].code is ErrorCode.FAILED and "\n" not in result.errors[0].message
 
 
 def test_cli_extract_prints_every_file_even_when_one_crashes(
@@ -144,7 +148,7 @@ def test_cli_extract_prints_every_file_even_when_one_crashes(
     assert res.exit_code == 1  # one failed
     docs = json.loads(res.stdout)
     assert [d["status"] for d in docs] == ["failed", "partial", "ok"]
-    assert "MemoryError" in docs[0]["errors"][0]
+    assert "MemoryError" in docs[0]["errors"][0]["message"]
 
 
 def test_cli_extract_of_a_surrogate_pdf_writes_json(tmp_path: Path) -> None:
@@ -166,11 +170,14 @@ def test_cli_extract_of_a_surrogate_pdf_writes_json(tmp_path: Path) -> None:
 def test_a_huge_page_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     for text in (False, True):
         pdf = gen.huge_page_pdf(tmp_path / f"huge-{text}.pdf", text=text)
-        result = extract_document(pdf, Settings())  # OCR on: nothing is rendered
+        result = extract_document(pdf, Settings().extract_options())  # OCR on: nothing is rendered
         assert result.status.value == "skipped"
-        assert any("JIXIAO_MAX_PAGE_PT" in e for e in result.errors)
+        assert any(
+            e.code is ErrorCode.PAGE_REFUSED and "JIXIAO_MAX_PAGE_PT" in e.message
+            for e in result.errors
+        )
         with pytest.raises(TooLargeError, match="JIXIAO_MAX_PAGE_PT"):
-            render_png(pdf, 1, 150, Settings())
+            render_png(pdf, 1, 150, Settings().ingest_options())
 
 
 def test_renders_stay_within_the_pixel_budget(tmp_path: Path) -> None:
@@ -180,7 +187,7 @@ def test_renders_stay_within_the_pixel_budget(tmp_path: Path) -> None:
         gray, scale = render_gray(doc[0], 300, settings.max_render_megapixels)
     assert gray.size <= 2_000_000
     assert scale == pytest.approx(gray.shape[1] / 4000.0)
-    png = render_png(pdf, 1, 300, settings)
+    png = render_png(pdf, 1, 300, settings.ingest_options())
     with pymupdf.open(stream=png) as img:
         w, h = img[0].rect.width, img[0].rect.height
     assert w * h <= 2_000_000 and w > 1000  # scaled down, not refused
@@ -188,16 +195,22 @@ def test_renders_stay_within_the_pixel_budget(tmp_path: Path) -> None:
 
 def test_a_page_flooded_with_images_is_refused(tmp_path: Path) -> None:
     pdf = gen.many_images_pdf(tmp_path / "imgs.pdf", n=120)
-    result = extract_document(pdf, Settings(max_page_images=100))
-    assert any("JIXIAO_MAX_PAGE_IMAGES" in e for e in result.errors)
-    within = extract_document(pdf, Settings(max_page_images=200, ocr=False))
-    assert not any("JIXIAO_MAX_PAGE_IMAGES" in e for e in within.errors)
+    result = extract_document(pdf, Settings(max_page_images=100).extract_options())
+    assert any(
+        e.code is ErrorCode.PAGE_REFUSED and "JIXIAO_MAX_PAGE_IMAGES" in e.message
+        for e in result.errors
+    )
+    within = extract_document(pdf, Settings(max_page_images=200, ocr=False).extract_options())
+    assert not any("JIXIAO_MAX_PAGE_IMAGES" in e.message for e in within.errors)
 
 
 def test_a_page_of_vector_noise_is_refused(tmp_path: Path) -> None:
     pdf = gen.vector_noise_pdf(tmp_path / "noise.pdf", segments=30_000)
-    result = extract_document(pdf, Settings(max_page_drawings=20_000, ocr=False))
-    assert any("JIXIAO_MAX_PAGE_DRAWINGS" in e for e in result.errors)
+    result = extract_document(pdf, Settings(max_page_drawings=20_000, ocr=False).extract_options())
+    assert any(
+        e.code is ErrorCode.PAGE_REFUSED and "JIXIAO_MAX_PAGE_DRAWINGS" in e.message
+        for e in result.errors
+    )
 
 
 # -- NON_NUMERIC -------------------------------------------------------------------------
@@ -205,7 +218,7 @@ def test_a_page_of_vector_noise_is_refused(tmp_path: Path) -> None:
 
 def test_non_numeric_executed_amount_is_an_error_finding(tmp_path: Path) -> None:
     pdf = gen.non_numeric_pdf(tmp_path / "nn.pdf")
-    result = extract_document(pdf, NO_OCR)
+    result = extract_document(pdf, NO_OCR.extract_options())
     (rec,) = result.records
     found = [f for f in rec.findings if f.code == "NON_NUMERIC"]
     assert [(f.field, f.severity.value, f.printed) for f in found] == [

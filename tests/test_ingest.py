@@ -15,7 +15,7 @@ ID = re.compile(r"^p\d+\.t\d+\.r\d+\.c\d+$")
 @pytest.fixture(scope="module")
 def grid():  # type: ignore[no-untyped-def]
     golden_required()
-    return ingest(DIGITAL[0], Settings())
+    return ingest(DIGITAL[0], Settings().ingest_options())
 
 
 @pytest.mark.golden
@@ -51,7 +51,7 @@ def test_title_lines_outside_tables(grid) -> None:  # type: ignore[no-untyped-de
 @pytest.mark.golden
 def test_scanned_pages_are_marked_needs_ocr() -> None:
     golden_required()
-    g = ingest(SCANS[0], Settings(ocr=False))
+    g = ingest(SCANS[0], Settings(ocr=False).ingest_options())
     assert g.pages and all(p.needs_ocr and not p.tables for p in g.pages)
 
 

@@ -25,7 +25,7 @@ def _pdf(tmp_path: Path) -> Path:
 
 
 def test_unknown_labels_are_info_findings_with_text_and_cell(tmp_path: Path) -> None:
-    res = extract_document(_pdf(tmp_path), Settings(ocr=False))
+    res = extract_document(_pdf(tmp_path), Settings(ocr=False).extract_options())
     found = [f for f in res.records[0].findings if f.code == "UNKNOWN_LABEL"]
     assert {f.printed for f in found} == {"项目编码", "资金性质"}
     assert all(f.severity == "info" and f.cells for f in found)
@@ -39,7 +39,7 @@ def test_labels_counts_pdfs_and_a_store(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     store = open_store(url)
     with store.session() as s:
-        save_result(s, extract_document(pdf, Settings(ocr=False)))
+        save_result(s, extract_document(pdf, Settings(ocr=False).extract_options()))
     store.close()
     assert labels_of_store(url) == {"项目编码": 1, "资金性质": 1}
     out = CliRunner().invoke(app, ["labels", "--db", url])

@@ -214,7 +214,7 @@ def test_keyed_rows_and_chunks_keep_rows_whole() -> None:
 @pytest.mark.golden
 def test_each_text_is_asked_once_and_known_labels_are_context() -> None:
     golden_required()
-    grid = ingest(GOLDEN / "tz-gsl-2023-self-eval.pdf", Settings())
+    grid = ingest(GOLDEN / "tz-gsl-2023-self-eval.pdf", Settings().ingest_options())
     segs = segment(grid).segments
     rows = candidate_rows(segs)
     texts = asked(rows)
@@ -374,7 +374,9 @@ def test_a_vision_endpoint_is_shown_the_page_images() -> None:
 
     fake = FakeModel(reply)
     settings = Settings(llm_vision=True, llm_vision_max_pages=1)
-    result = extract_document(pdf, settings, mode="llm", asker=Asker(fake.client(), "m"))
+    result = extract_document(
+        pdf, settings.extract_options(), mode="llm", asker=Asker(fake.client(), "m")
+    )
     assert result.errors == [] and result.llm is not None and result.llm.calls == len(seen)
     parts = seen[0]
     assert parts[0]["type"] == "text" and "t1 项目名称" in parts[0]["text"]
@@ -382,5 +384,7 @@ def test_a_vision_endpoint_is_shown_the_page_images() -> None:
     assert len(images) == 1 and images[0]["image_url"]["url"].startswith("data:image/png;base64,")
     # Without the setting the same question is plain text.
     plain = FakeModel(reply)
-    extract_document(pdf, Settings(), mode="llm", asker=Asker(plain.client(), "m"))
+    extract_document(
+        pdf, Settings().extract_options(), mode="llm", asker=Asker(plain.client(), "m")
+    )
     assert isinstance(seen[-1], str)

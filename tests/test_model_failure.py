@@ -35,6 +35,7 @@ from jixiao.llama_server import Server, exit_text, log_tail, spawn, stop_server
 from jixiao.model_client import build_client
 from jixiao.output import golden_document
 from jixiao.settings import Settings
+from schemas.document_errors import ErrorCode
 from tests.fake_llm import FakeModel, keys_of
 from tests.llm_helpers import STANDARD, ask_kinds
 
@@ -121,9 +122,10 @@ def test_one_clear_error_and_the_unanswered_questions_with_their_reason(
     reason = EXPECTED[scenario.kind][0]
     assert result.llm.unanswered[0].reason == reason
     assert {q.reason for q in result.llm.unanswered[1:]} <= {"not_asked"}
-    model_errors = [e for e in result.errors if e.startswith("model endpoint")]
+    model_errors = [e for e in result.errors if e.code is ErrorCode.MODEL]
     assert len(model_errors) == 1  # one error, not one per question
-    _clear(model_errors[0], scenario.kind)
+    assert model_errors[0].message.startswith("model endpoint")
+    _clear(model_errors[0].message, scenario.kind)
     assert result.status.value == "partial"
 
 

@@ -30,6 +30,7 @@ from extractor.ingest.pdf import ingest
 from extractor.ingest.scan_grid import text_aligned_tables
 from extractor.pipeline import extract_document
 from jixiao.settings import Settings
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.golden import to_golden
 from schemas.grid import DocumentGrid
 from schemas.records import iter_values
@@ -114,8 +115,8 @@ def _cells(g: DocumentGrid) -> dict[str, Any]:
 
 
 def test_scanned_grid_has_the_digital_grid_shape(synthetic: dict[str, Any]) -> None:
-    dig = ingest(synthetic["digital"], Settings())
-    scan = ingest(synthetic["scan"], Settings(), ocr=_fake(synthetic))
+    dig = ingest(synthetic["digital"], Settings().ingest_options())
+    scan = ingest(synthetic["scan"], Settings().ingest_options(), ocr=_fake(synthetic))
     page = scan.pages[0]
     assert page.ocr_used and not page.needs_ocr and not page.has_text_layer
     dt, st = dig.pages[0].tables, page.tables
@@ -209,10 +210,10 @@ def test_low_confidence_number_is_flagged_for_review(synthetic: dict[str, Any]) 
 
 
 def test_ocr_off_skips_scans_naming_the_setting(synthetic: dict[str, Any]) -> None:
-    result = extract_document(synthetic["scan"], Settings(ocr=False))
+    result = extract_document(synthetic["scan"], Settings(ocr=False).extract_options())
     assert result.status.value == "skipped"
     assert result.pages_needing_ocr == [1]
-    assert any("JIXIAO_OCR" in e for e in result.errors)
+    assert any(e.code is ErrorCode.OCR_OFF and "JIXIAO_OCR" in e.message for e in result.errors)
 
 
 def test_scanned_grid_reaches_the_llm_route(synthetic: dict[str, Any]) -> None:
@@ -255,7 +256,11 @@ def test_engine_failure_on_a_page_gives_partial_not_a_crash(synthetic: dict[str,
     assert len(result.records) == 1  # the digital page's record is kept
     assert result.pages_needing_ocr == [2]
     assert any(
-        e.startswith("page 2: scanned page unreadable") and "crashed" in e for e in result.errors
+        e.code is ErrorCode.SCAN_UNREADABLE
+        and e.page == 2
+        and e.message.startswith("scanned page unreadable")
+        and "crashed" in e.message
+        for e in result.errors
     )
 
 
@@ -265,9 +270,9 @@ def test_blank_scan_is_partial_with_a_clear_error(synthetic: dict[str, Any]) -> 
     result = extract_document(scan, ocr=_fake(synthetic, scan, style=style))
     assert result.status.value == "partial"
     assert result.records == []
-    assert result.errors == [
-        "page 1: scanned page unreadable: OCR found no text (blank or unreadable scan)"
-    ]
+    why = "scanned page unreadable: OCR found no text (blank or unreadable scan)"
+    assert result.errors == [DocumentError(code=ErrorCode.SCAN_UNREADABLE, page=1, message=why)]
+    assert str(result.errors[0]) == f"page 1: {why}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -276,7 +281,7 @@ def test_blank_scan_is_partial_with_a_clear_error(synthetic: dict[str, Any]) -> 
 
 @pytest.fixture(scope="module")
 def engine() -> Any:
-    return default_engine(Settings())
+    return default_engine(Settings().ocr_options())
 
 
 @pytest.mark.ocr
@@ -303,9 +308,10 @@ def test_real_ocr_reads_a_skewed_noisy_scan(synthetic: dict[str, Any], engine: A
 def test_real_ocr_noise_page_is_partial(tmp_path: Path, engine: Any) -> None:
     result = extract_document(noise_page_pdf(tmp_path / "noise.pdf"), ocr=engine)
     assert result.status.value == "partial"
-    assert len(result.errors) == 1 and result.errors[0].startswith(
+    assert len(result.errors) == 1 and str(result.errors[0]).startswith(
         "page 1: scanned page unreadable"
     )
+    assert result.errors[0].code is ErrorCode.SCAN_UNREADABLE
 
 
 @pytest.mark.golden

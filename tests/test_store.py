@@ -55,6 +55,7 @@ from jixiao.store import (
 )
 from jixiao.store import review as rv
 from jixiao.store.engine import downgrade, upgrade
+from schemas.document_errors import DocumentError
 from schemas.findings import Finding, Severity
 from schemas.results import DocumentResult, DocumentStatus
 from tests.store_backends import store_url  # noqa: F401  (fixture)
@@ -385,7 +386,9 @@ def test_failed_result_is_stored_under_the_given_sha(store: Store, tmp_path: Pat
     with store.session() as s:
         doc_id = save_result(s, r)  # hashed from the file
         doc = get_document(s, doc_id)
-        assert doc is not None and doc.status == "failed" and doc.errors == r.errors
+        assert doc is not None and doc.status == "failed"
+        assert [DocumentError.model_validate(e) for e in doc.errors] == r.errors
+        assert doc.errors[0]["code"] == "input"  # stored as {code, page, message}
         assert list_records(s, document_id=doc_id) == []
     gone = r.model_copy(update={"path": str(tmp_path / "missing.pdf")})
     with pytest.raises(StoreError, match="sha256"), store.session() as s:

@@ -358,7 +358,7 @@ def _params() -> list[Any]:
 
 def extract(pdf: Path) -> list[dict[str, Any]]:
     out = []
-    for seg in segment(ingest(pdf, Settings())).segments:
+    for seg in segment(ingest(pdf, Settings().ingest_options())).segments:
         rec, _notes = map_segment(seg)
         out.append(to_golden(rec, with_provenance=False))
     return out

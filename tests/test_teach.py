@@ -52,7 +52,9 @@ def _store(url: str, pdf: Path, settings: Settings) -> int:
     """Extract ``pdf`` with the taught labels into the store; the first record's id."""
     store = open_store(url)
     with store.session() as s:
-        save_result(s, extract_document(pdf, settings, taught=taught_labels(settings)))
+        save_result(
+            s, extract_document(pdf, settings.extract_options(), taught=taught_labels(settings))
+        )
         rid = list_records(s)[0].id
     store.close()
     return rid
@@ -75,7 +77,7 @@ def test_a_correction_teaches_the_next_extraction(
     settings = Settings(ocr=False)
     first = _pdf(tmp_path / "a.pdf", 1)
     # 1. The field is empty and its label is reported as unknown.
-    res = extract_document(first, settings, taught=taught_labels(settings))
+    res = extract_document(first, settings.extract_options(), taught=taught_labels(settings))
     rec = res.records[0]
     assert rec.record.department.text is None
     assert "归口管理部门" in {f.printed for f in rec.findings if f.code == "UNKNOWN_LABEL"}
@@ -99,7 +101,7 @@ def test_a_correction_teaches_the_next_extraction(
     assert CliRunner().invoke(app, ["labels", "--proposals"]).output.startswith("no proposals")
     # 4. Another PDF printing that label: the field is read by itself, marked taught.
     taught = taught_labels(Settings())
-    again = extract_document(_pdf(tmp_path / "b.pdf", 2), settings, taught=taught)
+    again = extract_document(_pdf(tmp_path / "b.pdf", 2), settings.extract_options(), taught=taught)
     dept = again.records[0].record.department
     assert dept.text == printed and dept.prov is not None
     assert dept.prov.label_match == "taught"
@@ -119,7 +121,7 @@ def test_column_headers_and_fund_rows_are_proposed(
 ) -> None:
     url, _ = _env(tmp_path, monkeypatch)
     settings = Settings(ocr=False)
-    res = extract_document(_pdf(tmp_path / "a.pdf", 1), settings)
+    res = extract_document(_pdf(tmp_path / "a.pdf", 1), settings.extract_options())
     rec = res.records[0].record
     assert all(i.actual.text is None for i in rec.indicators)  # 指标完成情况 is unknown
     assert rec.funds.carryover.executed.text is None  # 以前年度结余 is unknown
@@ -136,7 +138,9 @@ def test_column_headers_and_fund_rows_are_proposed(
     }
     out = CliRunner().invoke(app, ["labels", "--accept-all-min", "2", "--by", "wang"])
     assert out.exit_code == 0 and out.output.count("taught ") == 1, out.output
-    res = extract_document(tmp_path / "a.pdf", settings, taught=taught_labels(Settings()))
+    res = extract_document(
+        tmp_path / "a.pdf", settings.extract_options(), taught=taught_labels(Settings())
+    )
     actual = [i.actual for i in res.records[0].record.indicators]
     assert [a.text for a in actual] == [i.actual for i in ind]
     assert {a.prov.label_match for a in actual if a.prov} == {"taught"}

@@ -20,7 +20,7 @@ R = grid_row
 
 def run(tables: list[Table], tmp_path: Path) -> list[dict[str, Any]]:
     pdf = render(tables, tmp_path / "form.pdf")
-    res = extract_document(pdf, Settings(ocr=False))
+    res = extract_document(pdf, Settings(ocr=False).extract_options())
     return [to_golden(rr.record, rr.findings) for rr in res.records]
 
 

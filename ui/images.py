@@ -87,7 +87,7 @@ def page_image(
     dpi = dpi or settings.render_dpi
     if not pdf.is_file():
         raise InputError(f"source PDF not found at {pdf}")
-    png, used = render_page(pdf, page, dpi=dpi, settings=settings)
+    png, used = render_page(pdf, page, dpi=dpi, options=settings.ingest_options())
     boxes = list(boxes)
     return draw_boxes(png, boxes, used, color=color) if boxes else png
 

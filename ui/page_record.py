@@ -327,11 +327,13 @@ def _section_picker(view: service.RecordView) -> str:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _page_png(pdf: str, page: int, boxes: tuple[tuple[float, ...], ...], dpi: int) -> bytes:
     from extractor.ingest.pdf import render_page
+    from jixiao.settings import Settings
     from ui.images import view_image
 
     if not Path(pdf).is_file():
         raise InputError("source PDF not found")
-    png, used = render_page(Path(pdf), page, dpi=dpi)  # a huge page comes back smaller
+    limits = Settings().ingest_options()  # the page limits of JIXIAO_* (as before)
+    png, used = render_page(Path(pdf), page, dpi=dpi, options=limits)  # a huge page: smaller
     return view_image(png, boxes, used)
 
 

@@ -24,6 +24,7 @@ from jixiao.store import (
     list_records,
 )
 from jixiao.store import review as rv
+from schemas.document_errors import error_lines
 from schemas.errors import JixiaoError
 from ui.exports import ApprovedRecord
 from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
@@ -182,7 +183,7 @@ def load_record(session: Session, record_id: int) -> RecordView | None:
         fields=field_rows(row.data),
         other_findings=record_findings(row.data),
         history=rv.history(session, record_id),
-        document_errors=list(doc.errors or []),
+        document_errors=error_lines(doc.errors or []),
         reextraction=reextraction_of(row, doc),
     )
 

@@ -131,9 +131,9 @@ def _extract_saved(
                 seconds=0.0,
             )
     say(0.15, f"提取 {name}")
-    result = extract_document(path, settings, taught=taught)
+    result = extract_document(path, settings.extract_options(), taught=taught)
     say(0.85, f"保存 {len(result.records)} 条记录")
-    errors = [without_paths(e, name) for e in result.errors]
+    errors = [without_paths(str(e), name) for e in result.errors]
     with store.session() as s:
         doc_id = save_result(s, result, sha256=result.sha256 or digest, path=str(path))
     if result.status.value == "failed":

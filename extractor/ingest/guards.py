@@ -7,7 +7,7 @@ import unicodedata
 
 import pymupdf
 
-from jixiao.settings import Settings
+from schemas.options import PageLimits
 from schemas.sanitise import REPLACEMENT
 
 # A text layer is garbled (a font without a usable ToUnicode map) when, among its glyphs,
@@ -50,36 +50,36 @@ def garbled_text(chars: list[str]) -> str | None:
     return ", ".join(signals) or None
 
 
-def page_over_limits(page: pymupdf.Page, settings: Settings) -> str | None:
+def page_over_limits(page: pymupdf.Page, limits: PageLimits) -> str | None:
     """Why a page is refused unread: larger than ``JIXIAO_MAX_PAGE_PT`` on a side, more
     images (or image pixels) than ``JIXIAO_MAX_PAGE_IMAGES`` /
     ``JIXIAO_MAX_IMAGE_MEGAPIXELS``, or more vector drawing items (lines, rectangles,
     curves) than ``JIXIAO_MAX_PAGE_DRAWINGS``; None when it is within the limits."""
     w, h = page.rect.width, page.rect.height
-    if max(w, h) > settings.max_page_pt:
+    if max(w, h) > limits.max_page_pt:
         return (
-            f"page is {w:.0f} × {h:.0f} pt, over the limit of {settings.max_page_pt:g} pt a "
+            f"page is {w:.0f} × {h:.0f} pt, over the limit of {limits.max_page_pt:g} pt a "
             "side (JIXIAO_MAX_PAGE_PT): not read"
         )
     images = page.get_images(full=True)
-    if len(images) > settings.max_page_images:
+    if len(images) > limits.max_page_images:
         return (
-            f"page has {len(images)} images, over the limit of {settings.max_page_images} "
+            f"page has {len(images)} images, over the limit of {limits.max_page_images} "
             "(JIXIAO_MAX_PAGE_IMAGES): not read"
         )
     pixels = sum(max(0, int(im[2])) * max(0, int(im[3])) for im in images) / 1e6
-    if pixels > settings.max_image_megapixels:
+    if pixels > limits.max_image_megapixels:
         return (
             f"page images hold {pixels:,.0f} megapixels, over the limit of "
-            f"{settings.max_image_megapixels:g} (JIXIAO_MAX_IMAGE_MEGAPIXELS): not read"
+            f"{limits.max_image_megapixels:g} (JIXIAO_MAX_IMAGE_MEGAPIXELS): not read"
         )
     # The table finder's time grows with the square of the ruling count (10,000 segments
     # ~1 s, 40,000 ~11 s): a page of vector noise would stall the document.
     items = sum(len(d.get("items", ())) for d in page.get_cdrawings())
-    if items > settings.max_page_drawings:
+    if items > limits.max_page_drawings:
         return (
             f"page has {items:,} vector drawing items, over the limit of "
-            f"{settings.max_page_drawings:,} (JIXIAO_MAX_PAGE_DRAWINGS): not read"
+            f"{limits.max_page_drawings:,} (JIXIAO_MAX_PAGE_DRAWINGS): not read"
         )
     return None
 

@@ -29,8 +29,8 @@ import numpy as np
 import pymupdf
 
 from extractor.ingest.guards import render_dpi
-from jixiao.settings import Settings
 from schemas.errors import ConfigError
+from schemas.options import OcrOptions, PageLimits
 
 # Skew search: coarse over ±MAX_SKEW, then fine around the best coarse angle.
 MAX_SKEW_DEG = 5.0
@@ -133,10 +133,10 @@ def render_gray(
     page: pymupdf.Page, dpi: int, max_megapixels: float | None = None
 ) -> tuple[np.ndarray, float]:
     """The page as an 8-bit grey image, and its scale in pixels per point. A page that
-    would pass ``max_megapixels`` (default ``JIXIAO_MAX_RENDER_MEGAPIXELS``) at ``dpi`` is
+    would pass ``max_megapixels`` (default: ``PageLimits``' budget) at ``dpi`` is
     rendered at the resolution that fits: the scale says which."""
     if max_megapixels is None:
-        max_megapixels = Settings().max_render_megapixels
+        max_megapixels = PageLimits().max_render_megapixels
     zoom = render_dpi(page, dpi, max_megapixels) / 72
     pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False)
     img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)
@@ -301,9 +301,12 @@ def reread_weak_lines(
     return changed
 
 
-def prepare_page(page: pymupdf.Page, dpi: int) -> tuple[np.ndarray, PageTransform]:
-    """Render, measure the skew and straighten: the image OCR and the grid builder read."""
-    gray, scale = render_gray(page, dpi)
+def prepare_page(
+    page: pymupdf.Page, dpi: int, max_megapixels: float | None = None
+) -> tuple[np.ndarray, PageTransform]:
+    """Render (within ``max_megapixels``), measure the skew and straighten: the image OCR
+    and the grid builder read."""
+    gray, scale = render_gray(page, dpi, max_megapixels)
     return deskew(gray, estimate_skew(gray), scale)
 
 
@@ -424,10 +427,10 @@ def _engine(threads: int, min_score: float) -> RapidOcrEngine:
     return RapidOcrEngine(threads=threads, min_score=min_score)
 
 
-def default_engine(settings: Settings) -> OcrEngine:
+def default_engine(options: OcrOptions) -> OcrEngine:
     """The process-wide RapidOCR engine (models load once, ~0.5 s)."""
     try:
-        return _engine(settings.ocr_threads, settings.ocr_min_score)
+        return _engine(options.threads, options.min_score)
     except ImportError as e:
         raise ConfigError(
             f"OCR needs rapidocr-onnxruntime ({e}): pip install -e . or set JIXIAO_OCR=false"

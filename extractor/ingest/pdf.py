@@ -21,7 +21,7 @@ from extractor.ingest.guards import garbled_text, page_over_limits, render_dpi
 from extractor.ingest.hashing import file_sha256
 from extractor.ingest.pdf_tables import geom_table, in_reading_order, page_rulings, text_geoms
 from extractor.ingest.text_grid import GridGeom
-from jixiao.settings import Settings
+from schemas.document_errors import ErrorCode
 from schemas.errors import (
     CorruptPdfError,
     EmptyPdfError,
@@ -41,6 +41,7 @@ from schemas.grid import (
     slot_cell,
     table_id,
 )
+from schemas.options import IngestOptions
 from schemas.sanitise import clean_text, display_path
 
 if TYPE_CHECKING:
@@ -66,16 +67,16 @@ def _describe_magic(head: bytes) -> str:
     return "not a PDF"
 
 
-def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
+def open_pdf(path: Path, options: IngestOptions) -> pymupdf.Document:
     """Open a PDF or raise an ``InputError`` with a one-line reason."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a PDF")
     size_mb = path.stat().st_size / 1e6
-    if size_mb > settings.max_file_mb:
+    if size_mb > options.max_file_mb:
         raise TooLargeError(
-            f"{path}: {size_mb:.0f} MB is over the limit of {settings.max_file_mb:.0f} MB "
+            f"{path}: {size_mb:.0f} MB is over the limit of {options.max_file_mb:.0f} MB "
             "(raise JIXIAO_MAX_FILE_MB to accept it)"
         )
     with path.open("rb") as f:
@@ -103,10 +104,10 @@ def open_pdf(path: Path, settings: Settings) -> pymupdf.Document:
     if n == 0:
         doc.close()
         raise EmptyPdfError(f"{path}: the PDF has no pages")
-    if n > settings.max_pages:
+    if n > options.max_pages:
         doc.close()
         raise TooLargeError(
-            f"{path}: {n} pages is over the limit of {settings.max_pages} "
+            f"{path}: {n} pages is over the limit of {options.max_pages} "
             "(raise JIXIAO_MAX_PAGES to accept it)"
         )
     return doc
@@ -233,7 +234,9 @@ def _without_furniture(
     return kept, [(bb, t) for bb, t in raw_lines if bb not in furniture]
 
 
-def _unread(page: pymupdf.Page, page_no: int, why: str, *, needs_ocr: bool) -> PageGrid:
+def _unread(
+    page: pymupdf.Page, page_no: int, code: ErrorCode, why: str, *, needs_ocr: bool
+) -> PageGrid:
     rect = page.rect
     grid = PageGrid(
         number=page_no,
@@ -242,7 +245,7 @@ def _unread(page: pymupdf.Page, page_no: int, why: str, *, needs_ocr: bool) -> P
         has_text_layer=False,
         needs_ocr=needs_ocr,
     )
-    grid.add_error(why)
+    grid.add_error(code, why)
     return grid
 
 
@@ -259,16 +262,16 @@ def read_text(page: pymupdf.Page) -> PageText:
 def page_grid(
     page: pymupdf.Page,
     page_no: int,
-    settings: Settings,
+    options: IngestOptions,
     running: set[str] | None = None,
     text: PageText | None = None,
 ) -> PageGrid:
     """One page as a grid. ``running``: signatures of the document's running headers and
     footers (``furniture.running_signatures``), left out with page numbers; ``text``: the
     page's ``read_text`` when it was read already."""
-    refused = page_over_limits(page, settings)
+    refused = page_over_limits(page, options.limits)
     if refused:  # never rendered nor read: a clear error instead of hours or gigabytes
-        return _unread(page, page_no, refused, needs_ocr=False)
+        return _unread(page, page_no, ErrorCode.PAGE_REFUSED, refused, needs_ocr=False)
     chars, raw_lines, notes = text if text is not None else read_text(page)
     chars, raw_lines = _without_furniture(chars, raw_lines, page.rect.height, running or set())
     n_text = sum(1 for c in chars if not c.c.isspace())
@@ -277,17 +280,17 @@ def page_grid(
         # A broken font mapping turns the text layer into control characters, private-use
         # or unmapped glyphs: treat the page like a scan rather than read garbage.
         why = f"text layer unreadable ({garbled}); the page needs OCR"
-        return _unread(page, page_no, why, needs_ocr=True)
+        return _unread(page, page_no, ErrorCode.TEXT_GARBLED, why, needs_ocr=True)
     rect = page.rect
     grid = PageGrid(number=page_no, width=rect.width, height=rect.height)
     for note in notes:
-        grid.add_error(note)
-    if n_text < settings.min_text_chars:
+        grid.add_error(ErrorCode.TEXT_REPAIRED, note)
+    if n_text < options.min_text_chars:
         grid.has_text_layer = n_text > 0
         grid.needs_ocr = bool(page.get_images(full=False))
         if n_text == 0:
             return grid
-    grid.tables = _tables(page, page_no, chars, settings.table_layout_model)
+    grid.tables = _tables(page, page_no, chars, options.table_layout_model)
     boxes = [t.bbox for t in grid.tables]
     k = 0
     for bb, line_text in raw_lines:
@@ -355,13 +358,13 @@ def _running(doc: pymupdf.Document, read: dict[int, PageText]) -> set[str]:
     return running_signatures(texts)
 
 
-def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> DocumentGrid:
+def ingest(path: Path, options: IngestOptions, ocr: OcrEngine | None = None) -> DocumentGrid:
     """The whole document as grids. Raises ``InputError`` for unusable files.
 
     Pages without a usable text layer go through OCR (``scan_grid``) when ``JIXIAO_OCR``
     is on, with ``ocr`` or the process-wide RapidOCR engine (built on the first scan).
     """
-    doc = open_pdf(path, settings)
+    doc = open_pdf(path, options)
     try:
         read: dict[int, PageText] = {}
         running = _running(doc, read)
@@ -370,29 +373,28 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
             try:
                 pymupdf.TOOLS.reset_mupdf_warnings()
                 page = doc.load_page(i)
-                grid = page_grid(page, i + 1, settings, running, read.pop(i, None))
-                if grid.needs_ocr and settings.ocr:
+                grid = page_grid(page, i + 1, options, running, read.pop(i, None))
+                if grid.needs_ocr and options.ocr.enabled:
                     # Imported here: OpenCV and ONNX Runtime load only for scans.
                     from extractor.ingest.ocr import default_engine
                     from extractor.ingest.scan_grid import ocr_page_grid
 
-                    engine = ocr if ocr is not None else default_engine(settings)
-                    grid = ocr_page_grid(
-                        page, i + 1, settings.ocr_dpi, engine, settings.ocr_min_score
-                    )
+                    engine = ocr if ocr is not None else default_engine(options.ocr)
+                    o = options.ocr
+                    budget = options.limits.max_render_megapixels
+                    grid = ocr_page_grid(page, i + 1, o.dpi, engine, o.min_score, budget)
                 damage = [w for w in pymupdf.TOOLS.mupdf_warnings().splitlines() if "error" in w]
                 if damage:
                     # MuPDF read past damage (e.g. a content stream that does not inflate):
                     # what the page shows may be incomplete, so say so.
-                    grid.add_error(
-                        "damaged page content (" + "; ".join(sorted(set(damage))[:3]) + ")"
-                    )
+                    why = "damaged page content (" + "; ".join(sorted(set(damage))[:3]) + ")"
+                    grid.add_error(ErrorCode.PAGE_DAMAGED, why)
                 pages.append(grid)
             except InputError:
                 raise
             except Exception as e:  # one broken page must not lose the others
                 pg = PageGrid(number=i + 1, width=0, height=0, has_text_layer=False)
-                pg.add_error(f"ERROR: {e}")
+                pg.add_error(ErrorCode.PAGE_FAILED, f"ERROR: {e}")
                 pages.append(pg)
         return DocumentGrid(
             path=str(path), sha256=file_sha256(path), page_count=doc.page_count, pages=pages
@@ -402,20 +404,20 @@ def ingest(path: Path, settings: Settings, ocr: OcrEngine | None = None) -> Docu
 
 
 def render_page(
-    path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None
+    path: Path, page_no: int, dpi: int = 150, options: IngestOptions | None = None
 ) -> tuple[bytes, float]:
     """One page (1-based) as PNG bytes and the resolution it was rendered at. A page that
     would pass ``JIXIAO_MAX_RENDER_MEGAPIXELS`` at ``dpi`` is rendered at the resolution
     that fits (boxes in points scale by the returned dpi, not the one asked for); one over
     ``JIXIAO_MAX_PAGE_PT`` / the image limits is refused (``InputError``)."""
-    settings = settings or Settings()
-    doc = open_pdf(path, settings)
+    options = options or IngestOptions()
+    doc = open_pdf(path, options)
     try:
         page = doc.load_page(page_no - 1)
-        refused = page_over_limits(page, settings)
+        refused = page_over_limits(page, options.limits)
         if refused:
             raise TooLargeError(f"{path}: page {page_no}: {refused}")
-        used = render_dpi(page, dpi, settings.max_render_megapixels)
+        used = render_dpi(page, dpi, options.limits.max_render_megapixels)
         zoom = used / 72
         pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom))
         return pix.tobytes("png"), float(used)
@@ -423,7 +425,9 @@ def render_page(
         doc.close()
 
 
-def render_png(path: Path, page_no: int, dpi: int = 150, settings: Settings | None = None) -> bytes:
+def render_png(
+    path: Path, page_no: int, dpi: int = 150, options: IngestOptions | None = None
+) -> bytes:
     """One page (1-based) as PNG bytes, for the review screen and vision models (see
     ``render_page``)."""
-    return render_page(path, page_no, dpi, settings)[0]
+    return render_page(path, page_no, dpi, options)[0]

@@ -65,6 +65,7 @@ from extractor.ingest.scan_text import (
     tighten,
 )
 from extractor.ingest.text_grid import Glyph, GridGeom, Rule, text_tables
+from schemas.document_errors import ErrorCode
 from schemas.grid import Cell, PageGrid, Table, TextLine, line_id, slot_cell, table_id
 
 EDGE_PRESENT = 0.5  # a slot boundary with this much ruling coverage is a ruling
@@ -355,15 +356,20 @@ def readability(ocr_lines: list[OcrLine], grid: PageGrid) -> Unreadable | None:
 
 
 def ocr_page_grid(
-    page: pymupdf.Page, page_no: int, dpi: int, engine: OcrEngine, min_score: float = 0.3
+    page: pymupdf.Page,
+    page_no: int,
+    dpi: int,
+    engine: OcrEngine,
+    min_score: float = 0.3,
+    max_megapixels: float | None = None,
 ) -> PageGrid:
     """A scanned page as a grid. Never raises for a page OCR cannot read: the grid then
-    keeps ``needs_ocr`` and carries a ``pN.err`` line saying why."""
+    keeps ``needs_ocr`` and carries an error saying why."""
     size = (page.rect.width, page.rect.height)
     recognizer: Recognizer | None = engine if hasattr(engine, "recognize") else None  # type: ignore[assignment]
     bad: Unreadable | None
     try:
-        gray, tf = prepare_page(page, dpi)
+        gray, tf = prepare_page(page, dpi, max_megapixels)
         ocr_lines = merge_overlapping_lines(gray, engine(gray), recognizer)
         if recognizer is not None:
             reread_weak_lines(gray, ocr_lines, recognizer)
@@ -382,5 +388,5 @@ def ocr_page_grid(
             needs_ocr=True,
             ocr_used=True,
         )
-        grid.add_error(f"scanned page unreadable: {bad.reason}")
+        grid.add_error(ErrorCode.SCAN_UNREADABLE, f"scanned page unreadable: {bad.reason}")
     return grid

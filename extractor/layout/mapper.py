@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from extractor.layout import blocks as B
 from extractor.layout import headers as H
@@ -31,11 +32,25 @@ from schemas.values import MatchStatus, Value
 Record = SelfEvaluation | TargetDeclaration
 
 
+class MapIssue(StrEnum):
+    """What the mapper could not do, by the part of the record it concerns."""
+
+    NO_PROJECT_NAME = "no_project_name"
+    MISALIGNED_FUNDS = "misaligned_funds"
+    NO_INDICATORS = "no_indicators"
+
+
+@dataclass(frozen=True)
+class MapProblem:
+    issue: MapIssue
+    message: str
+
+
 @dataclass
 class MapNotes:
     """What the mapper could not do, for the record's findings."""
 
-    problems: list[str] = field(default_factory=list)
+    problems: list[MapProblem] = field(default_factory=list)
     unknown: list[Cell] = field(default_factory=list)  # labels the catalogue does not know
 
 
@@ -207,7 +222,7 @@ def map_segment(seg: Segment, label: H.Labeler = H.regex_labeler) -> tuple[Recor
     rec.pages = seg.pages
     _map_tables(seg, rec, notes, label)
     if not rec.project_name.text:
-        notes.problems.append("项目名称 has no value")
+        notes.problems.append(MapProblem(MapIssue.NO_PROJECT_NAME, "项目名称 has no value"))
     notes.unknown = _unknown(seg, rec)
     return rec, notes
 
@@ -376,9 +391,8 @@ def _amounts_in_header(row: Row, notes: MapNotes) -> None:
     misaligned (values shifted up a row), which the clerk must see."""
     amounts = [c.text for c in row.cells if c.id in row.anchors and AMOUNT.match(c.text.strip())]
     if amounts:
-        notes.problems.append(
-            "资金表头行同时印有数字（" + "、".join(amounts[:6]) + "）：资金各行可能错位"
-        )
+        why = "资金表头行同时印有数字（" + "、".join(amounts[:6]) + "）：资金各行可能错位"
+        notes.problems.append(MapProblem(MapIssue.MISALIGNED_FUNDS, why))
 
 
 def _indicator_columns(seg: Segment, label: H.Labeler) -> list[tuple[int, dict[str, Col]]]:
@@ -395,7 +409,7 @@ def _map_indicators(
     seg: Segment, rec: Record, rows: list[Row], notes: MapNotes, label: H.Labeler
 ) -> None:
     if not rows:
-        notes.problems.append("no indicator rows found")
+        notes.problems.append(MapProblem(MapIssue.NO_INDICATORS, "no indicator rows found"))
         return
     headers = _indicator_columns(seg, label)
     if not headers:

@@ -106,7 +106,7 @@ def form_hints(doc: DocumentGrid) -> set[str]:
 
 def _unreadable_pages(doc: DocumentGrid) -> set[int]:
     """Pages whose content could not be read (damaged, or scanned without OCR)."""
-    return {p.number for p in doc.pages if p.needs_ocr or any(ln.is_error for ln in p.lines)}
+    return {p.number for p in doc.pages if p.needs_ocr or p.errors}
 
 
 def project_cell(row: Row) -> Cell | None:

@@ -35,6 +35,7 @@ from extractor.llm.unknown import (
 )
 from prompts import load
 from schemas.catalogue import Learned, is_known, label_key, lookup
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.grid import Cell
 from schemas.numbers import normalise_text, parse_decimal
 from schemas.values import LabelMatch
@@ -257,7 +258,7 @@ def ask_unknown(
     qs: list[LabelQuestion],
     key_parts: dict[str, Any],
     images: list[bytes] | None,
-    errors: list[str],
+    errors: list[DocumentError],
 ) -> list[Learned]:
     """Settle ``qs`` by similarity (``settle``); ask the model where two or more fields are
     too close to call. Labels the similarity decided are learned as ``inferred``, those the
@@ -290,7 +291,7 @@ def ask_unknown(
                 max_tokens=TOKENS_PER_QUESTION + 32,
             )
         except LLMError as e:
-            errors.append(str(e))
+            errors.append(DocumentError(code=ErrorCode.MODEL, message=str(e)))
             failed = isinstance(e, EndpointError)
             continue
         learned += learned_from(answer, [q])

@@ -26,6 +26,7 @@ from extractor.llm.questions import (
     labels_from_kinds,
 )
 from prompts import load
+from schemas.document_errors import DocumentError, ErrorCode
 from schemas.numbers import normalise_text
 
 PROMPT = load("text_kinds", 1)
@@ -106,7 +107,7 @@ def ask_labels(
     schema_version: str,
     forms: set[str] | None = None,
     images: list[bytes] | None = None,
-    errors: list[str] | None = None,
+    errors: list[DocumentError] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Ask what each text of ``rows`` is, a chunk of whole rows per question; canonical text
     -> {category: field}. ``forms`` limits the fields offered to those the forms print;
@@ -124,7 +125,7 @@ def ask_labels(
         except LLMError as e:
             if errors is None:
                 raise
-            errors.append(str(e))
+            errors.append(DocumentError(code=ErrorCode.MODEL, message=str(e)))
             if isinstance(e, EndpointError):
                 for rest in parts[i + 1 :]:
                     q = describe(PROMPT.version, asked(rest))

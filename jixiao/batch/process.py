@@ -172,7 +172,7 @@ class _Feeder:
                 if isinstance(outcome, BaseException):
                     self._died(task, job, outcome)
                 elif self._source_lost(job, outcome):
-                    why = "; ".join(outcome.errors) or "not read"
+                    why = "; ".join(map(str, outcome.errors)) or "not read"
                     self.writer.failed(job, [], f"source vanished or changed while read: {why}")
                     q.promote(job)
                 else:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from jixiao.settings import Settings
 from schemas.catalogue import Learned
-from schemas.results import DocumentResult, DocumentStatus
+from schemas.document_errors import ErrorCode
+from schemas.results import DocumentResult
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
-    from extractor.pipeline import Mode
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def process_task(
     from extractor.pipeline import extract_document
 
     t0 = time.perf_counter()
-    m: Mode = mode  # type: ignore[assignment]
+    options = settings.extract_options()
     try:
         with _EXTRACT_LOCK:
             asker = _asker(settings, llm_url)
@@ -69,22 +69,20 @@ def process_task(
                 with tempfile.TemporaryDirectory(prefix="jixiao-") as tmp:
                     p = Path(tmp) / "document.pdf"
                     p.write_bytes(task.data)
-                    result = extract_document(p, settings, mode=m, asker=asker, taught=task.taught)
-                    result.errors = [e.replace(str(p), task.source) for e in result.errors]
+                    result = extract_document(
+                        p, options, mode=mode, asker=asker, taught=task.taught
+                    )
+                    result.errors = [e.renamed(str(p), task.source) for e in result.errors]
             else:
                 result = extract_document(
-                    task.path or task.source, settings, mode=m, asker=asker, taught=task.taught
+                    task.path or task.source, options, mode=mode, asker=asker, taught=task.taught
                 )
                 if task.path and task.path != task.source:  # a zip member's spooled file
-                    result.errors = [e.replace(task.path, task.source) for e in result.errors]
+                    result.errors = [e.renamed(task.path, task.source) for e in result.errors]
     except Exception as e:  # a bug: this document fails, the batch goes on
-        result = DocumentResult(
-            path=task.source,
-            status=DocumentStatus.FAILED,
-            errors=[f"extraction crashed ({type(e).__name__}: {e})"],
-            mode=mode,
-            seconds=time.perf_counter() - t0,
-        )
+        why = f"extraction crashed ({type(e).__name__}: {e})"
+        result = DocumentResult.failed(task.source, ErrorCode.FAILED, why, mode=mode)
+        result.seconds = time.perf_counter() - t0
     result.path = task.source
     return result
 

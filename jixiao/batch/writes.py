@@ -80,7 +80,7 @@ class DocumentStep:
         """The document, its job's final state and its duplicates, in one transaction. A
         failed document's other sources are failed too (never ``duplicate`` of it)."""
         state = STATE_OF_STATUS[result.status]
-        error = one_line("; ".join(result.errors)) or None
+        error = one_line("; ".join(map(str, result.errors))) or None
         failed = state is JobState.FAILED
         try:
             with self.store.session() as s:

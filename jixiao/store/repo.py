@@ -76,7 +76,7 @@ def _result_json(result: DocumentResult) -> dict[str, Any]:
     # The text read from the PDF is valid at ingest; paths and messages may not be (a file
     # name that is not UTF-8): lone surrogates and NUL are refused by UTF-8 and PostgreSQL.
     data["path"] = safe_text(str(data.get("path", "")))
-    data["errors"] = [safe_text(str(e)) for e in data.get("errors") or []]
+    data["errors"] = [e.safe().model_dump(mode="json") for e in result.errors]
     return data
 
 
@@ -88,7 +88,7 @@ def document_fields(
         "path": safe_text(path),
         "status": result.status.value,
         "page_count": result.page_count,
-        "errors": [safe_text(e) for e in result.errors],
+        "errors": [e.safe().model_dump(mode="json") for e in result.errors],
         "mode": result.mode,
         "rule_set": result.rule_set,
         "extractor_version": result.extractor_version,
