@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from jixiao import golden_export as exports
 from jixiao.store import RecordRow, Store, list_records
 from jixiao.store import review as rv
 from schemas.results import DocumentResult
-from ui import exports, fields, images, launch, service
+from ui import fields, images, launch, service
 from ui.queue import QueueItem, filter_items, sort_worst_first, status_counts
 
 pytest_plugins = ["tests.review_helpers"]  # fixtures: review_store, sample_result
@@ -416,7 +417,7 @@ def test_streamlit_is_not_imported_by_the_cli_or_the_logic() -> None:
     import subprocess
 
     code = (
-        "import sys, jixiao.cli, ui.service, ui.exports, ui.fields, ui.images, ui.auth;"
+        "import sys, jixiao.cli, ui.service, jixiao.golden_export, ui.fields, ui.images, ui.auth;"
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

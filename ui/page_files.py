@@ -6,8 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from jixiao import golden_export as exports
 from jixiao.exports import export_bytes
-from ui import exports, service
+from ui import service
 from ui.labels import zh
 from ui.page_common import Ctx
 from ui.text import md, plain
