@@ -143,6 +143,7 @@ COLUMN_ZH = {
     "new_value": "新值",
     "reason_code": "原因",
     "reviewer": "审核人",
+    "corrections": "更正数",
     "at": "时间",
     "file": "文件",
     "records": "记录数",

@@ -63,13 +63,15 @@ def export_page(ctx: Ctx) -> None:
     st.dataframe(
         [
             {
-                "记录编号": r.record_id,
-                "项目名称": plain(r.data.get("project_name")),
-                "主管部门": plain(r.data.get("department")),
-                "总分": plain(r.data.get("total_score")),
-                "评分等级": plain(r.data.get("grade")),
-                "审核人": plain(r.reviewer),
-                "更正数": len(r.corrections),
+                zh(key, "column"): value
+                for key, value in (
+                    ("record_id", r.record_id),
+                    *((k, plain(r.data.get(k))) for k in ("project_name", "department")),
+                    ("total", plain(r.data.get("total_score"))),
+                    ("grade", plain(r.data.get("grade"))),
+                    ("reviewer", plain(r.reviewer)),
+                    ("corrections", len(r.corrections)),
+                )
             }
             for r in approved
         ],
