@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from schemas.fields import SELF_EVALUATION, TARGET_DECLARATION
 from schemas.records import (
     FundRow,
     SelfEvalFunds,
@@ -33,6 +34,7 @@ from schemas.records import (
     SelfEvaluation,
     TargetDeclaration,
     TargetDeclFunds,
+    TargetIndicator,
 )
 
 FUZZY_THRESHOLD = 0.75  # SequenceMatcher ratio a near-miss needs (one character of four)
@@ -311,6 +313,27 @@ def printed_labels(category: str, field: str, n: int = 1) -> str:
     if e is None:
         raise KeyError(f"{category}.{field} is not in the label catalogue")
     return " / ".join(e.words[:n]) or e.zh
+
+
+# Category → the model that holds its fields on each form type that prints them.
+_HOLDERS: dict[str, dict[str, type[BaseModel]]] = {
+    "key": {SELF_EVALUATION: SelfEvaluation, TARGET_DECLARATION: TargetDeclaration},
+    "decl_funds": {TARGET_DECLARATION: TargetDeclFunds},
+    "fund_columns": {SELF_EVALUATION: FundRow},
+    "fund_rows": {SELF_EVALUATION: SelfEvalFunds},
+    "self_goals": {SELF_EVALUATION: SelfEvaluation},
+    "decl_goals": {TARGET_DECLARATION: TargetDeclaration},
+    "indicator_columns": {SELF_EVALUATION: SelfEvalIndicator, TARGET_DECLARATION: TargetIndicator},
+    "total_row": {SELF_EVALUATION: SelfEvaluation},
+}  # fmt: skip
+# Labels with no schema field of their own, and the field they stand for.
+_STANDS_FOR = {"total_row": "total_score", "target_op": "target", "target_unit": "target"}
+
+
+def forms_of(category: str, field: str) -> frozenset[str]:
+    """The form types (``form_type``) that print the label of ``category.field``."""
+    name = _STANDS_FOR.get(field, field)
+    return frozenset(f for f, m in _HOLDERS[category].items() if name in m.model_fields)
 
 
 def zh(model: type[BaseModel], field: str) -> str:

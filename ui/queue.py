@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-STATUSES = ("new", "needs_review", "approved", "rejected")
-STATUS_ZH = {"new": "新", "needs_review": "待审核", "approved": "已通过", "rejected": "已退回"}
+from jixiao.words import REVIEW_STATUS
+
+STATUSES = tuple(REVIEW_STATUS)  # new, needs_review, approved, rejected
 # Open work first: what still needs a decision, then what was decided.
 _STATUS_RANK = {"needs_review": 0, "new": 1, "rejected": 2, "approved": 3}
 

@@ -56,6 +56,8 @@ from schemas.values import Value
 
 __all__ = ["validate_record"]
 
+_RATE_ZH = COL_ZH["execution_rate"]
+
 
 def validate_record(
     record: SelfEvaluation | TargetDeclaration, rules: RuleSet | None = None
@@ -146,9 +148,7 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
     w = number_or_warn(total.weight, "funds.total.weight", "预算执行率分值", out)
     if w is None:  # printed only inside a label: 预算执行情况(20分)
         w = num(rec.budget_points)
-    r = number_or_warn(
-        total.execution_rate, "funds.total.execution_rate", COL_ZH["execution_rate"], out
-    )
+    r = number_or_warn(total.execution_rate, "funds.total.execution_rate", _RATE_ZH, out)
     s = number_or_warn(total.score, "funds.total.score", "预算执行率得分", out)
     rate = r.value if r is not None else rates["total"]
     scored = _budget_scored(rec)
