@@ -25,6 +25,7 @@ from jixiao.store import (
 )
 from jixiao.store import review as rv
 from schemas.errors import JixiaoError
+from schemas.paths import get_value, value_paths
 from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
 from ui.queue import QueueItem, sort_worst_first
 
@@ -134,10 +135,10 @@ def reextraction_of(row: RecordRow, doc: Document) -> Reextraction | None:
     newer = row.reextracted_data
     diffs: list[tuple[str, str | None, str | None]] = []
     if newer is not None:
-        paths = rv.value_paths(row.data)
-        paths += [p for p in rv.value_paths(newer) if p not in set(paths)]
+        paths = value_paths(row.data)
+        paths += [p for p in value_paths(newer) if p not in set(paths)]
         for path in paths:
-            mine, theirs = rv.get_value(row.data, path), rv.get_value(newer, path)
+            mine, theirs = get_value(row.data, path), get_value(newer, path)
             a = None if mine is None else str(mine)
             b = None if theirs is None else str(theirs)
             if a != b:
