@@ -42,12 +42,15 @@ FUND_PATHS = (
 # Column name → field path, for every column of ``records`` that is a field.
 FIELD_COLUMNS: dict[str, str] = {column_of(p): p for p in ("year", *IDENTITY, *TEXT, *FUND_PATHS)}
 
-# (column, parquet type): "int" or "str"
-RECORD_COLUMNS: list[tuple[str, str]] = [
+# (column, parquet type): "int" or "str". Every table's rows start with these.
+IDS: list[tuple[str, str]] = [
     ("schema_version", "str"),
     ("record_id", "int"),
     ("document_id", "int"),
     ("ordinal", "int"),
+]
+RECORD_COLUMNS: list[tuple[str, str]] = [
+    *IDS,
     ("source", "str"),
     ("sha256", "str"),
     ("document_status", "str"),
@@ -63,10 +66,7 @@ RECORD_COLUMNS: list[tuple[str, str]] = [
     ("version", "int"),
 ]
 INDICATOR_COLUMNS: list[tuple[str, str]] = [
-    ("schema_version", "str"),
-    ("record_id", "int"),
-    ("document_id", "int"),
-    ("ordinal", "int"),
+    *IDS,
     ("indicator", "int"),
     ("form_type", "str"),
     ("project_name", "str"),
@@ -85,10 +85,7 @@ FINDING_FIELDS = (
     "rule_set",
 )
 FINDING_COLUMNS: list[tuple[str, str]] = [
-    ("schema_version", "str"),
-    ("record_id", "int"),
-    ("document_id", "int"),
-    ("ordinal", "int"),
+    *IDS,
     ("project_name", "str"),
     ("department", "str"),
     *[(k, "str") for k in FINDING_FIELDS],
