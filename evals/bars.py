@@ -5,8 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from evals.scores import GROUPS, EvalReport, FieldScore
+from schemas.fields import SELF_INDICATOR_FIELDS
 
-BAR_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score")
+# Every indicator field of a self-evaluation but the free-text 偏差原因 has a bar.
+BAR_INDICATOR_FIELDS = tuple(f for f in SELF_INDICATOR_FIELDS if f != "deviation_reason")
 
 
 class Bars(BaseModel):

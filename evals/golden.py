@@ -87,6 +87,7 @@ from schemas.fields import (
     TOTALS_FIELDS,
 )
 from schemas.numbers import normalise_text, parse_decimal
+from schemas.paths import get_value
 
 __all__ = [
     "BAR_INDICATOR_FIELDS",
@@ -188,15 +189,6 @@ def _ratio(a: str, b: str) -> float:
     if not a or not b:
         return 1.0 if a == b == "" else 0.0
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-def _get(rec: Any, path: str) -> Any:
-    cur = rec
-    for part in path.split("."):
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(part)
-    return cur
 
 
 # --------------------------------------------------------------------------- field lists
@@ -375,8 +367,8 @@ class _Doc:
     def score_record(self, ei: int, e: Golden, pj: int | None, p: Golden | None) -> None:
         form = _form_type(e)
         for group, path in scalar_fields(form):
-            ev = _get(e, path)
-            gv = _get(p, path) if p is not None else None
+            ev = get_value(e, path)
+            gv = get_value(p, path) if p is not None else None
             ok = p is not None and values_equal(ev, gv)
             self.mark(group, path, ok)
             if p is not None and not ok:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.catalogue import CATALOGUE, lookup
-from schemas.fields import FUND_COLUMNS, FUND_ROWS, TARGET_FUND_KEYS
+from schemas.fields import FUND_COLUMNS, FUND_ROWS, TARGET_FUND_KEYS, TARGET_HEADER_EXTRA
 
 # Printed label (as the generator draws it) -> a synonym real clerks might print instead.
 RENAMES: dict[str, str] = {
@@ -104,8 +104,7 @@ def form_kwargs(rec: dict[str, Any]) -> dict[str, Any]:
     funds = rec.get("funds") or {}
     return {
         **common,
-        **{k: _text(rec.get(k)) for k in ("project_nature", "project_category")},
-        **{k: _text(rec.get(k)) for k in ("plan_start", "plan_end")},
+        **{k: _text(rec.get(k)) for k in TARGET_HEADER_EXTRA},
         "funds": {k: _text(funds.get(k)) for k in TARGET_FUND_KEYS if funds.get(k) is not None},
         "goal_overall": _text(rec.get("goal_overall")),
         "goal_annual": _text(rec.get("goal_annual")),

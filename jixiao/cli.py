@@ -326,9 +326,8 @@ def export_golden_cmd(
     ] = None,
 ) -> None:
     """Write approved documents as golden answer keys (for `jixiao eval OUT_DIR`)."""
+    from jixiao.golden_export import approved_records, golden_export, write_golden
     from jixiao.store import open_store
-    from ui.exports import golden_export, write_golden
-    from ui.service import approved_records
 
     settings = load_settings(**({"db_url": db} if db else {}))
     with open_store(settings.db_url) as store, store.session() as s:

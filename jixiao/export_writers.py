@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from jixiao.export_columns import TABLES, header_names
 from jixiao.summary import EXPORT_SCHEMA_VERSION
 
 SCHEMA_KEY = b"jixiao.schema_version"
@@ -69,15 +70,6 @@ def number_cell(text: Any) -> tuple[float, str] | None:
     if percent:
         return value / 100, "0" + ("." + "0" * decimals if decimals else "") + "%"
     return value, fmt
-
-
-def header_names(columns: list[tuple[str, str]], headers: str) -> list[str]:
-    """Column titles: the field keys (``keys``) or their Chinese names (``zh``)."""
-    if headers == "zh":
-        from ui.labels import zh  # the review screen's one label lookup
-
-        return [zh(c, "column") for c, _ in columns]
-    return [c for c, _ in columns]
 
 
 # -- writers ----------------------------------------------------------------------------------
@@ -143,8 +135,6 @@ class _Excel:
         self.sheets: dict[str, Any] = {}
         self.rows: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
-        from jixiao.exports import TABLES
-
         for name, columns in TABLES.items():
             ws = self.wb.create_sheet(name)
             ws.append([self._text(ws, h) for h in header_names(columns, headers)])

@@ -32,6 +32,15 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from jixiao.export_columns import (
+    FINDING_FIELDS,
+    FUND_PATHS,
+    IDENTITY,
+    SELF_INDICATOR_FIELDS,
+    TABLES,
+    TEXT,
+    header_names,
+)
 from jixiao.export_writers import (
     EXCEL_MAX_ROWS,
     SCHEMA_KEY,
@@ -41,96 +50,13 @@ from jixiao.export_writers import (
     _Parquet,
     _part,
     _publish,
-    header_names,
     number_cell,
     spreadsheet_safe,
 )
 from jixiao.store import Document, RecordRow, Store, job_counts
 from jixiao.store.repo import _batch_documents
 from jixiao.summary import EXPORT_SCHEMA_VERSION, Summary, summary_chart, summary_markdown
-from schemas.fields import (
-    FUND_COLUMNS,
-    FUND_ROWS,
-    HEADER_TEXT_FIELDS,
-    SELF_GOAL_FIELDS,
-    SELF_INDICATOR_FIELDS,
-    TARGET_FUND_KEYS,
-    TARGET_GOAL_FIELDS,
-    TARGET_HEADER_EXTRA,
-    TOTALS_FIELDS,
-)
-
-# Header columns written as stored; the other text fields of both forms go through ``_s``.
-_IDENTITY = ("project_name", "department", "implementing_unit")
-_TEXT = (
-    *(name for name in HEADER_TEXT_FIELDS if name not in _IDENTITY),
-    *TARGET_HEADER_EXTRA,
-    *SELF_GOAL_FIELDS,
-    *TARGET_GOAL_FIELDS,
-    *TOTALS_FIELDS,
-)
-
-# (column, parquet type): "int" or "str"
-RECORD_COLUMNS: list[tuple[str, str]] = [
-    ("schema_version", "str"),
-    ("record_id", "int"),
-    ("document_id", "int"),
-    ("ordinal", "int"),
-    ("source", "str"),
-    ("sha256", "str"),
-    ("document_status", "str"),
-    ("form_type", "str"),
-    ("year", "int"),
-    *[(name, "str") for name in _IDENTITY],
-    *[(name, "str") for name in _TEXT],
-    *[(f"funds_{r}_{c}", "str") for r in FUND_ROWS for c in FUND_COLUMNS],
-    *[(f"funds_{k}", "str") for k in TARGET_FUND_KEYS],
-    ("pages", "str"),
-    ("n_indicators", "int"),
-    ("n_errors", "int"),
-    ("n_warnings", "int"),
-    ("finding_codes", "str"),
-    ("review_status", "str"),
-    ("version", "int"),
-]
-INDICATOR_COLUMNS: list[tuple[str, str]] = [
-    ("schema_version", "str"),
-    ("record_id", "int"),
-    ("document_id", "int"),
-    ("ordinal", "int"),
-    ("indicator", "int"),
-    ("form_type", "str"),
-    ("project_name", "str"),
-    ("department", "str"),
-    *[(k, "str") for k in SELF_INDICATOR_FIELDS],
-]
-FINDING_COLUMNS: list[tuple[str, str]] = [
-    ("schema_version", "str"),
-    ("record_id", "int"),
-    ("document_id", "int"),
-    ("ordinal", "int"),
-    ("project_name", "str"),
-    ("department", "str"),
-    *[
-        (k, "str")
-        for k in (
-            "code",
-            "severity",
-            "field",
-            "message",
-            "message_zh",
-            "printed",
-            "expected",
-            "cells",
-            "rule_set",
-        )
-    ],
-]
-TABLES = {
-    "records": RECORD_COLUMNS,
-    "indicators": INDICATOR_COLUMNS,
-    "findings": FINDING_COLUMNS,
-}
+from schemas.paths import column_of, get_value
 
 
 def _s(v: Any) -> str | None:
@@ -188,18 +114,13 @@ def flatten(row: Any) -> dict[str, Any]:
         **_record_source(row),
         "form_type": d.get("form_type"),
         "year": d["year"] if isinstance(d.get("year"), int) else None,
-        **{name: d.get(name) for name in _IDENTITY},
+        **{name: d.get(name) for name in IDENTITY},
     }
-    for name in _TEXT:
+    for name in TEXT:
         out[name] = _s(d.get(name))
-    funds = d.get("funds") or {}
-    for r in FUND_ROWS:
-        sub = funds.get(r)
-        for c in FUND_COLUMNS:
-            out[f"funds_{r}_{c}"] = _s(sub.get(c)) if isinstance(sub, dict) else None
-    for k in TARGET_FUND_KEYS:
-        v = funds.get(k)
-        out[f"funds_{k}"] = None if isinstance(v, dict) else _s(v)
+    for path in FUND_PATHS:  # a path of the other form's funds finds an object, or nothing
+        v = get_value(d, path)
+        out[column_of(path)] = None if isinstance(v, dict) else _s(v)
     out["pages"] = ";".join(str(p) for p in d.get("pages") or [])
     out["n_indicators"] = len(d.get("indicators") or [])
     out["n_errors"] = row.n_errors
@@ -220,7 +141,7 @@ def indicator_rows(row: Any) -> Iterator[dict[str, Any]]:
             "project_name": d.get("project_name"),
             "department": d.get("department"),
         }
-        for k, _t in INDICATOR_COLUMNS[8:]:
+        for k in SELF_INDICATOR_FIELDS:
             out[k] = _s(ind.get(k))
         yield out
 
@@ -233,7 +154,7 @@ def finding_rows(row: Any) -> Iterator[dict[str, Any]]:
             "project_name": d.get("project_name"),
             "department": d.get("department"),
         }
-        for k, _t in FINDING_COLUMNS[6:]:
+        for k in FINDING_FIELDS:
             v = f.get(k)
             out[k] = ";".join(v) if isinstance(v, list) else _s(v)
         yield out

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from jixiao.settings import Settings
+from jixiao.words import DOC_STATUS as STATUS_ZH
+from jixiao.words import FORM_TYPE as FORM_ZH
+from jixiao.words import SEVERITY as SEVERITY_ZH
+from schemas.catalogue import DECL_FUND_ZH, FUND_COLUMN_ZH
 from schemas.document_errors import error_lines
-
-STATUS_ZH = {"ok": "正常", "partial": "部分读取", "failed": "失败", "skipped": "跳过"}
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-FORM_ZH = {"self_evaluation": "绩效自评表", "target_declaration": "绩效目标申报表"}
 
 
 def _v(x: Any) -> str:
@@ -26,16 +26,16 @@ def _v(x: Any) -> str:
 def _funds_line(rec: dict[str, Any]) -> str:
     funds = rec.get("funds") or {}
     total = funds.get("total")
+    unit = f"资金（{_v(rec.get('money_unit'))}）："
     if isinstance(total, dict):
+        cols = ("full_year_budget", "executed", "execution_rate")
         return (
-            f"资金（{_v(rec.get('money_unit'))}）：全年预算数 {_v(total.get('full_year_budget'))}"
-            f" · 全年执行数 {_v(total.get('executed'))} · 执行率 {_v(total.get('execution_rate'))}"
-            f" · 总分 {_v(rec.get('total_score'))} · 等级 {_v(rec.get('grade'))}"
+            unit
+            + " · ".join(f"{FUND_COLUMN_ZH[c]} {_v(total.get(c))}" for c in cols)
+            + f" · 总分 {_v(rec.get('total_score'))} · 等级 {_v(rec.get('grade'))}"
         )
-    return (
-        f"资金（{_v(rec.get('money_unit'))}）：项目资金总额 {_v(total)}"
-        f" · 年度资金申请总额 {_v(funds.get('annual_request'))}"
-    )
+    keys = ("total", "annual_request")
+    return unit + " · ".join(f"{DECL_FUND_ZH[k]} {_v(funds.get(k))}" for k in keys)
 
 
 def document_lines(doc: dict[str, Any], seconds: float | None = None) -> list[str]:

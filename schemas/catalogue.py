@@ -26,6 +26,14 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
+from schemas.fields import (
+    HEADER_TEXT_FIELDS,
+    SELF_EVALUATION,
+    SELF_GOAL_FIELDS,
+    TARGET_DECLARATION,
+    TARGET_GOAL_FIELDS,
+    TARGET_HEADER_EXTRA,
+)
 from schemas.records import (
     FundRow,
     SelfEvalFunds,
@@ -33,6 +41,7 @@ from schemas.records import (
     SelfEvaluation,
     TargetDeclaration,
     TargetDeclFunds,
+    TargetIndicator,
 )
 from schemas.values import LabelMatch
 
@@ -97,8 +106,9 @@ def _entries(
     return out
 
 
-_KEY = ("project_name", "department", "implementing_unit", "project_leader", "contact_phone")
-_DECL_KEY = ("project_nature", "project_category", "plan_start", "plan_end")
+# Header fields printed as key-value labels (金额单位 is read from the funds header instead).
+KEY_FIELDS = tuple(f for f in HEADER_TEXT_FIELDS if f != "money_unit")
+DECL_KEY_FIELDS = TARGET_HEADER_EXTRA
 # 实际完成值 is tried before 指标值 (a label may contain the other).
 _IND_ORDER = ("level1", "level2", "name", "actual", "target", "weight", "score", "deviation_reason")
 
@@ -122,14 +132,14 @@ _TARGET_PARTS = [
 def _build() -> dict[str, list[Entry]]:
     grade = _entries("key", SelfEvaluation, "totals", ("grade",))
     return {
-        "key": _entries("key", SelfEvaluation, "header", _KEY)
-        + _entries("key", TargetDeclaration, "header", _DECL_KEY)
+        "key": _entries("key", SelfEvaluation, "header", KEY_FIELDS)
+        + _entries("key", TargetDeclaration, "header", DECL_KEY_FIELDS)
         + grade,
         "decl_funds": _entries("decl_funds", TargetDeclFunds, "funds"),
         "fund_columns": _entries("fund_columns", FundRow, "funds"),
         "fund_rows": _fund_rows(),
-        "self_goals": _entries("self_goals", SelfEvaluation, "goals", ("goal_expected", "goal_actual")),
-        "decl_goals": _entries("decl_goals", TargetDeclaration, "goals", ("goal_overall", "goal_annual")),
+        "self_goals": _entries("self_goals", SelfEvaluation, "goals", SELF_GOAL_FIELDS),
+        "decl_goals": _entries("decl_goals", TargetDeclaration, "goals", TARGET_GOAL_FIELDS),
         "indicator_columns": _entries("indicator_columns", SelfEvalIndicator, "indicators", _IND_ORDER)
         + _TARGET_PARTS,
         "total_row": [
@@ -312,6 +322,27 @@ def printed_labels(category: str, field: str, n: int = 1) -> str:
     if e is None:
         raise KeyError(f"{category}.{field} is not in the label catalogue")
     return " / ".join(e.words[:n]) or e.zh
+
+
+# Category → the model that holds its fields on each form type that prints them.
+_HOLDERS: dict[str, dict[str, type[BaseModel]]] = {
+    "key": {SELF_EVALUATION: SelfEvaluation, TARGET_DECLARATION: TargetDeclaration},
+    "decl_funds": {TARGET_DECLARATION: TargetDeclFunds},
+    "fund_columns": {SELF_EVALUATION: FundRow},
+    "fund_rows": {SELF_EVALUATION: SelfEvalFunds},
+    "self_goals": {SELF_EVALUATION: SelfEvaluation},
+    "decl_goals": {TARGET_DECLARATION: TargetDeclaration},
+    "indicator_columns": {SELF_EVALUATION: SelfEvalIndicator, TARGET_DECLARATION: TargetIndicator},
+    "total_row": {SELF_EVALUATION: SelfEvaluation},
+}  # fmt: skip
+# Labels with no schema field of their own, and the field they stand for.
+_STANDS_FOR = {"total_row": "total_score", "target_op": "target", "target_unit": "target"}
+
+
+def forms_of(category: str, field: str) -> frozenset[str]:
+    """The form types (``form_type``) that print the label of ``category.field``."""
+    name = _STANDS_FOR.get(field, field)
+    return frozenset(f for f, m in _HOLDERS[category].items() if name in m.model_fields)
 
 
 def zh(model: type[BaseModel], field: str) -> str:

@@ -37,6 +37,10 @@ TOTALS_FIELDS = ("total_weight", "total_score", "grade")
 FUND_ROWS = tuple(SelfEvalFunds.model_fields)
 FUND_COLUMNS = tuple(FundRow.model_fields)
 TARGET_FUND_KEYS = tuple(TargetDeclFunds.model_fields)
+# The funds columns that hold amounts (the others are a rate, a weight and a score).
+FUND_AMOUNT_COLUMNS = ("initial_budget", "full_year_budget", "executed")
+# The rows a funds row is the sum of.
+FUND_SUB_ROWS = {"total": ("current_year", "carryover", "other")}
 
 SELF_INDICATOR_FIELDS = tuple(SelfEvalIndicator.model_fields)
 TARGET_INDICATOR_FIELDS = tuple(TargetIndicator.model_fields)

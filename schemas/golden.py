@@ -7,6 +7,7 @@ provenance), which the validator tests use to check rules on hand-made records.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,7 +31,7 @@ from schemas.records import (
     TargetIndicator,
     iter_values,
 )
-from schemas.values import Value
+from schemas.values import Provenance, Value
 
 Record = SelfEvaluation | TargetDeclaration
 
@@ -126,3 +127,16 @@ def from_golden(d: dict[str, Any]) -> Record:
         funds=_load_model(TargetDeclFunds, d.get("funds")),
         indicators=[_load_model(TargetIndicator, i) for i in d.get("indicators") or []],
     )
+
+
+def record_from_data(data: Mapping[str, Any]) -> Record:
+    """The pydantic record of a stored golden-shape record (``to_golden`` with provenance),
+    its pages and provenance attached by path."""
+    record = from_golden(dict(data))
+    record.pages = [int(p) for p in data.get("pages") or []]
+    prov = data.get("provenance") or {}
+    for path, v in iter_values(record):
+        p = prov.get(path)
+        if isinstance(p, dict):
+            v.prov = Provenance.model_validate(p)
+    return record

@@ -128,3 +128,20 @@ def test_model_questions_name_labels_from_the_catalogue() -> None:
     assert FIELDS["total_row"][0].startswith("总分 / 合计")
     with pytest.raises(KeyError):
         printed_labels("key", "no_such_field")
+
+
+def test_which_forms_print_a_label_comes_from_the_schema() -> None:
+    from extractor.llm.questions import ONLY_ON, fields_for
+    from schemas.catalogue import forms_of
+
+    both = {"self_evaluation", "target_declaration"}
+    assert forms_of("key", "project_name") == both
+    assert forms_of("key", "plan_start") == {"target_declaration"}
+    assert forms_of("indicator_columns", "actual") == {"self_evaluation"}
+    assert forms_of("indicator_columns", "target_unit") == both
+    assert forms_of("total_row", "total_row") == {"self_evaluation"}
+    # the model is offered only the fields the form can print
+    assert ONLY_ON["annual_request"] == "target_declaration" and "total_funds" not in ONLY_ON
+    assert ONLY_ON["actual_value"] == ONLY_ON["weight"] == "self_evaluation"
+    assert "project_nature" not in fields_for({"self_evaluation"})
+    assert "project_nature" in fields_for({"target_declaration"})

@@ -16,14 +16,8 @@ from typer.testing import CliRunner
 
 from extractor.pipeline import extract_document
 from jixiao.cli import app
-from jixiao.exports import (
-    EXPORT_SCHEMA_VERSION,
-    FINDING_COLUMNS,
-    INDICATOR_COLUMNS,
-    RECORD_COLUMNS,
-    export_store,
-    spreadsheet_safe,
-)
+from jixiao.export_columns import FINDING_COLUMNS, INDICATOR_COLUMNS, RECORD_COLUMNS
+from jixiao.exports import EXPORT_SCHEMA_VERSION, export_store, spreadsheet_safe
 from jixiao.store import JobSpec, Store, add_jobs, finish_job, list_jobs, open_store, save_result
 from schemas.results import DocumentResult
 from schemas.values import Value

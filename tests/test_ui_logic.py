@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from jixiao import golden_export as exports
 from jixiao import review_launch as launch
 from jixiao.store import RecordRow, Store, list_records
 from jixiao.store import review as rv
 from schemas.results import DocumentResult
-from ui import exports, fields, images, service
+from ui import fields, images, service
 from ui.queue import QueueItem, filter_items, sort_worst_first, status_counts
 
 pytest_plugins = ["tests.review_helpers"]  # fixtures: review_store, sample_result
@@ -431,7 +432,7 @@ def test_streamlit_is_not_imported_by_the_cli_or_the_logic() -> None:
     import subprocess
 
     code = (
-        "import sys, jixiao.cli, ui.service, ui.exports, ui.fields, ui.images, jixiao.reviewers;"
+        "import sys, jixiao.cli, ui.service, jixiao.golden_export, ui.fields, ui.images, jixiao.reviewers;"
         "print('streamlit' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jixiao.store.review import get_value, revalidate, set_value
+from jixiao.store.review import revalidate
+from schemas.catalogue import FUND_ROW_ZH
+from schemas.fields import FUND_AMOUNT_COLUMNS, FUND_ROWS, FUND_SUB_ROWS
 from schemas.findings import FindingCode
-
-SUB_ROWS = {"total": ("current_year", "carryover", "other")}
-AMOUNT_COLUMNS = ("initial_budget", "full_year_budget", "executed")
+from schemas.paths import get_value, set_value
 
 
 def _dec(text: Any) -> Decimal | None:
@@ -49,7 +49,7 @@ def is_unit_finding(f: dict[str, Any]) -> bool:
     return (
         f.get("code") == FindingCode.R9
         and field.startswith("funds.")
-        and field.rsplit(".", 1)[-1] in AMOUNT_COLUMNS
+        and field.rsplit(".", 1)[-1] in FUND_AMOUNT_COLUMNS
         and _dec(f.get("expected")) is not None
         and _dec(f.get("printed")) is not None
     )
@@ -65,7 +65,7 @@ def unit_conversion(data: dict[str, Any]) -> dict[str, str]:
         out[path] = f"{_dec(f['expected']):f}"
         _, row, col = path.split(".")
         whole = _dec(out[path])
-        for sub in SUB_ROWS.get(row, ()):
+        for sub in FUND_SUB_ROWS.get(row, ()):
             sub_path = f"funds.{sub}.{col}"
             v = _dec(get_value(data, sub_path))
             if sub_path not in out and v is not None and whole is not None and v > whole:
@@ -104,10 +104,8 @@ def preview(data: dict[str, Any], changes: dict[str, str], rule_set: str | None)
 def recomputed(data: dict[str, Any], rows: set[str]) -> list[str]:
     """Per funds row: the execution rate recomputed from the (converted) amounts beside the
     printed one, and for a row with a 分值 the budget score 分值 × min(rate, 100 %)."""
-    from extractor.checks.messages import ROW_ZH
-
     out = []
-    for row in ("total", "current_year", "carryover", "other"):
+    for row in FUND_ROWS:
         if row not in rows:
             continue
         full = _dec(get_value(data, f"funds.{row}.full_year_budget"))
@@ -116,7 +114,7 @@ def recomputed(data: dict[str, Any], rows: set[str]) -> list[str]:
             continue
         rate = ex / full * 100
         line = (
-            f"{ROW_ZH.get(row, row)}：执行率 {ex} ÷ {full} × 100 = {rate.quantize(Decimal('0.01'))}%"
+            f"{FUND_ROW_ZH.get(row, row)}：执行率 {ex} ÷ {full} × 100 = {rate.quantize(Decimal('0.01'))}%"
             f"（印为 {_text(get_value(data, f'funds.{row}.execution_rate')) or '空'}）"
         )
         weight = _dec(get_value(data, f"funds.{row}.weight"))

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
-from jixiao.store.review import get_value, record_from_data, set_value, value_paths
-from schemas.catalogue import INDICATOR_ZH, RECORD_ZH
-from schemas.fields import TOTALS_FIELDS
+from schemas.catalogue import SECTIONS_ZH as SECTION_ZH
+from schemas.paths import get_value, label_of, section_of, value_paths
 from schemas.values import ValueSource
 
 LOW_CONFIDENCE = 0.8
@@ -36,17 +34,8 @@ STATUS_ZH = {
     "ok": "正常",
 }
 
-# Chinese labels of the fields: from the one label catalogue (schemas.catalogue).
-_COMMON_ZH = RECORD_ZH
-_INDICATOR_ZH = INDICATOR_ZH
-SECTIONS = ("header", "funds", "goals", "indicators", "totals")
-SECTION_ZH = {
-    "header": "基本信息",
-    "funds": "资金",
-    "goals": "目标",
-    "indicators": "绩效指标",
-    "totals": "总分与等级",
-}
+# The record's sections in printed order, with their Chinese names (the label catalogue's).
+SECTIONS = tuple(SECTION_ZH)
 
 
 @dataclass
@@ -114,29 +103,6 @@ class FieldRow:
     @property
     def colour(self) -> str:
         return COLOURS[self.status]
-
-
-def label_of(path: str) -> str:
-    """A Chinese label for a dotted path: ``funds.total.executed`` → 年度资金总额·全年执行数."""
-    parts = path.split(".")
-    if parts[0] == "funds":
-        if len(parts) == 3:
-            return f"{ROW_ZH.get(parts[1], parts[1])}·{COL_ZH.get(parts[2], parts[2])}"
-        return TD_ZH.get(parts[1], parts[1])
-    if parts[0] == "indicators" and len(parts) == 3:
-        return f"指标{int(parts[1]) + 1}·{_INDICATOR_ZH.get(parts[2], parts[2])}"
-    return _COMMON_ZH.get(path, path)
-
-
-def section_of(path: str) -> str:
-    head = path.split(".")[0]
-    if head in ("funds", "indicators"):
-        return head
-    if head.startswith("goal_"):
-        return "goals"
-    if head in TOTALS_FIELDS:
-        return "totals"
-    return "header"
 
 
 def _notes(findings: list[dict[str, Any]]) -> list[FindingNote]:
@@ -210,16 +176,14 @@ def finding_counts(findings: list[dict[str, Any]]) -> tuple[int, int, list[str]]
 
 
 __all__ = [
+    "SECTIONS",
+    "SECTION_ZH",
     "FieldRow",
     "FindingNote",
     "boxes_for",
     "field_rows",
     "finding_counts",
-    "get_value",
     "label_of",
     "record_findings",
-    "record_from_data",
     "section_of",
-    "set_value",
-    "value_paths",
 ]

@@ -6,8 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from jixiao import golden_export as exports
 from jixiao.exports import export_bytes
-from ui import exports, service
+from ui import service
 from ui.labels import zh
 from ui.page_common import Ctx
 from ui.text import md, plain
@@ -62,13 +63,15 @@ def export_page(ctx: Ctx) -> None:
     st.dataframe(
         [
             {
-                "记录编号": r.record_id,
-                "项目名称": plain(r.data.get("project_name")),
-                "主管部门": plain(r.data.get("department")),
-                "总分": plain(r.data.get("total_score")),
-                "评分等级": plain(r.data.get("grade")),
-                "审核人": plain(r.reviewer),
-                "更正数": len(r.corrections),
+                zh(key, "column"): value
+                for key, value in (
+                    ("record_id", r.record_id),
+                    *((k, plain(r.data.get(k))) for k in ("project_name", "department")),
+                    ("total", plain(r.data.get("total_score"))),
+                    ("grade", plain(r.data.get("grade"))),
+                    ("reviewer", plain(r.reviewer)),
+                    ("corrections", len(r.corrections)),
+                )
             }
             for r in approved
         ],

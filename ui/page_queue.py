@@ -27,19 +27,22 @@ def queue_page(ctx: Ctx) -> None:
         opts = service.filter_options(s)
     c = st.columns(5)
     c[0].selectbox(
-        "主管部门",
+        zh("department"),
         ["", *opts.departments],
         key="f_department",
         format_func=lambda v: plain(v) or "全部",
     )
     c[1].selectbox(
-        "评分等级", ["", *opts.grades], key="f_grade", format_func=lambda v: plain(v) or "全部"
+        zh("grade"), ["", *opts.grades], key="f_grade", format_func=lambda v: plain(v) or "全部"
     )
     c[2].selectbox(
-        "问题代码", ["", *opts.finding_codes], key="f_code", format_func=lambda v: v or "全部"
+        zh("codes", "column"),
+        ["", *opts.finding_codes],
+        key="f_code",
+        format_func=lambda v: v or "全部",
     )
     c[3].selectbox(
-        "审核状态",
+        zh("review_status", "column"),
         ["", *STATUSES],
         key="f_status",
         format_func=lambda v: zh(v, "status") if v else "全部",

@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-STATUSES = ("new", "needs_review", "approved", "rejected")
-STATUS_ZH = {"new": "新", "needs_review": "待审核", "approved": "已通过", "rejected": "已退回"}
+from jixiao.words import REVIEW_STATUS
+
+STATUSES = tuple(REVIEW_STATUS)  # new, needs_review, approved, rejected
 # Open work first: what still needs a decision, then what was decided.
 _STATUS_RANK = {"needs_review": 0, "new": 1, "rejected": 2, "approved": 3}
 
@@ -94,18 +95,24 @@ def table(items: Iterable[QueueItem]) -> list[dict[str, object]]:
 
     return [
         {
-            "编号": it.record_id,
-            "状态": zh(it.review_status, "status")
-            + ("（新提取结果不同）" if it.reextracted_differs else ""),
-            "错误": it.n_errors,
-            "警告": it.n_warnings,
-            "项目名称": plain(it.project_name),
-            "主管部门": plain(it.department),
-            "评分等级": plain(it.grade) or "—",
-            "总分": plain(it.total_score) or "—",
-            "问题代码": ", ".join(it.finding_codes),
-            "文件": plain(it.pdf),
-            "表": it.ordinal + 1,
+            zh(key, "column"): value
+            for key, value in (
+                ("id", it.record_id),
+                (
+                    "status",
+                    zh(it.review_status, "status")
+                    + ("（新提取结果不同）" if it.reextracted_differs else ""),
+                ),
+                ("errors", it.n_errors),
+                ("warnings", it.n_warnings),
+                ("project_name", plain(it.project_name)),
+                ("department", plain(it.department)),
+                ("grade", plain(it.grade) or "—"),
+                ("total", plain(it.total_score) or "—"),
+                ("codes", ", ".join(it.finding_codes)),
+                ("file", plain(it.pdf)),
+                ("table", it.ordinal + 1),
+            )
         }
         for it in items
     ]

@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from extractor.checks.messages import COL_ZH, ROW_ZH, TD_ZH
+from schemas.catalogue import DECL_FUND_ZH as TD_ZH
+from schemas.catalogue import FUND_COLUMN_ZH as COL_ZH
+from schemas.catalogue import FUND_ROW_ZH as ROW_ZH
+from schemas.catalogue import INDICATOR_ZH
 from ui import service
-from ui.fields import _INDICATOR_ZH
 from ui.labels import zh
 
 
@@ -38,12 +40,12 @@ def _grid(
         return [TD_ZH.get(r, r) for r in rows], ["金额"], [[f"funds.{r}"] for r in rows]
     if section == "indicators":
         idx = sorted({int(p.split(".")[1]) for p in paths})
-        cols = [c for c in _INDICATOR_ZH if any(p.endswith("." + c) for p in paths)]
+        cols = [c for c in INDICATOR_ZH if any(p.endswith("." + c) for p in paths)]
         grid = [
             [f"indicators.{i}.{c}" if f"indicators.{i}.{c}" in paths else None for c in cols]
             for i in idx
         ]
-        return [str(i + 1) for i in idx], [_INDICATOR_ZH[c] for c in cols], grid
+        return [str(i + 1) for i in idx], [INDICATOR_ZH[c] for c in cols], grid
     fields = [f for f in view.fields if f.section == section]
     return [f.label for f in fields], ["值"], [[f.path] for f in fields]
 

@@ -16,17 +16,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jixiao.golden_export import ApprovedRecord, approved_records
 from jixiao.store import (
     Document,
     RecordRow,
     Store,
-    count_records,
     list_records,
 )
 from jixiao.store import review as rv
 from schemas.document_errors import error_lines
 from schemas.errors import JixiaoError
-from ui.exports import ApprovedRecord
+from schemas.paths import get_value, value_paths
 from ui.fields import FieldRow, FindingNote, field_rows, label_of, record_findings
 from ui.queue import QueueItem, sort_worst_first
 
@@ -136,10 +136,10 @@ def reextraction_of(row: RecordRow, doc: Document) -> Reextraction | None:
     newer = row.reextracted_data
     diffs: list[tuple[str, str | None, str | None]] = []
     if newer is not None:
-        paths = rv.value_paths(row.data)
-        paths += [p for p in rv.value_paths(newer) if p not in set(paths)]
+        paths = value_paths(row.data)
+        paths += [p for p in value_paths(newer) if p not in set(paths)]
         for path in paths:
-            mine, theirs = rv.get_value(row.data, path), rv.get_value(newer, path)
+            mine, theirs = get_value(row.data, path), get_value(newer, path)
             a = None if mine is None else str(mine)
             b = None if theirs is None else str(theirs)
             if a != b:
@@ -344,44 +344,6 @@ def neighbour(items: list[QueueItem], record_id: int, step: int = 1) -> int | No
     return undecided[0] if undecided else None
 
 
-def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, int]]:
-    """Approved records for the exports, and each of their documents' record counts."""
-    rows = list_records(session, review_status="approved")
-    out: list[ApprovedRecord] = []
-    counts: dict[str, int] = {}
-    for row in rows:
-        doc = session.get(Document, row.document_id)
-        assert doc is not None
-        if doc.sha256 not in counts:
-            counts[doc.sha256] = count_records(session, document_id=doc.id)
-        decision = rv.last_decision(session, row.id)
-        out.append(
-            ApprovedRecord(
-                record_id=row.id,
-                ordinal=row.ordinal,
-                pdf=Path(doc.path).name,
-                path=doc.path,
-                sha256=doc.sha256,
-                data=row.data,
-                reviewer=decision.reviewer if decision else None,
-                approved_at=decision.at if decision else None,
-                note=decision.note if decision else None,
-                corrections=[
-                    {
-                        "field": c.field,
-                        "old_value": c.old_value,
-                        "new_value": c.new_value,
-                        "reason_code": c.reason_code,
-                        "reviewer": c.reviewer,
-                        "at": c.at,
-                    }
-                    for c in rv.corrections_of(session, row.id)
-                ],
-            )
-        )
-    return out, counts
-
-
 # ---------------------------------------------------------------- upload (ui.uploads)
 
 from ui.uploads import (  # noqa: E402  (kept importable from here)
@@ -396,7 +358,9 @@ from ui.uploads import (  # noqa: E402  (kept importable from here)
 
 __all__ = [
     "NAME_MAX_BYTES",
+    "ApprovedRecord",
     "UploadOutcome",
+    "approved_records",
     "check_upload",
     "extract_upload",
     "safe_name",

@@ -10,21 +10,15 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP
 
 from extractor.checks.rules import RoundingMode
 from schemas.catalogue import DECL_FUND_ZH, FUND_COLUMN_ZH, FUND_ROW_ZH
+from schemas.fields import FUND_AMOUNT_COLUMNS
 from schemas.findings import Severity
 
 # Chinese names of the funds rows and columns: from the label catalogue.
 ROW_ZH = FUND_ROW_ZH
 COL_ZH = FUND_COLUMN_ZH
-AMOUNT_COLS = ("initial_budget", "full_year_budget", "executed")
+AMOUNT_COLS = FUND_AMOUNT_COLUMNS
 TD_ZH = DECL_FUND_ZH
 MONEY_UNITS = {"万元": "万元", "万": "万元", "元": "元"}
-LEVEL1_KEYS = (
-    ("产出", "产出指标"),
-    ("完成", "产出指标"),  # 项目完成指标: what the project delivers
-    ("效益", "效益指标"),
-    ("满意", "满意度指标"),
-    ("成本", "成本指标"),
-)
 ROUNDING = {
     RoundingMode.HALF_UP: ROUND_HALF_UP,
     RoundingMode.HALF_EVEN: ROUND_HALF_EVEN,

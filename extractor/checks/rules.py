@@ -26,6 +26,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.taxonomy import LEVEL2_PARENT
+
 
 class RoundingMode(StrEnum):
     HALF_UP = "half_up"  # 99.445 → 99.45
@@ -61,23 +63,6 @@ NATIONAL_GRADE_BANDS: tuple[GradeBand, ...] = (
     GradeBand(grade="中", min_score=Decimal(60), aliases=("中等", "合格", "一般")),
     GradeBand(grade="差", min_score=Decimal(0), aliases=("较差", "不合格")),
 )
-
-# 一级指标 → 二级指标 of the national indicator framework (the 2020 measures plus the later
-# 成本指标 first level). Only labels printed exactly like these are checked for their parent.
-LEVEL2_PARENT: dict[str, str] = {
-    "数量指标": "产出指标",
-    "质量指标": "产出指标",
-    "时效指标": "产出指标",
-    "成本指标": "产出指标",
-    "经济效益指标": "效益指标",
-    "社会效益指标": "效益指标",
-    "生态效益指标": "效益指标",
-    "可持续影响指标": "效益指标",
-    "服务对象满意度指标": "满意度指标",
-    "经济成本指标": "成本指标",
-    "社会成本指标": "成本指标",
-    "生态环境成本指标": "成本指标",
-}
 
 
 class RuleSet(BaseModel):

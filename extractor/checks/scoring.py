@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
-from extractor.checks.messages import BUDGET_WORDS, DATE, LEVEL1_KEYS, NUMBERED
+from extractor.checks.messages import BUDGET_WORDS, DATE, NUMBERED
 from extractor.checks.printed import Collector, Num, blank, fmt, num, number_or_warn
 from extractor.checks.wording import wording
 from schemas.findings import FindingCode
@@ -22,6 +22,7 @@ from schemas.records import (
     TargetIndicator,
     quantity,
 )
+from schemas.taxonomy import LEVEL1_KEYS
 
 
 def level1(label: str | None) -> str:

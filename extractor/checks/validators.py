@@ -56,6 +56,8 @@ from schemas.values import Value
 
 __all__ = ["validate_record"]
 
+_RATE_ZH = COL_ZH["execution_rate"]
+
 
 def validate_record(
     record: SelfEvaluation | TargetDeclaration, rules: RuleSet | None = None
@@ -155,7 +157,7 @@ def _self_evaluation(rec: SelfEvaluation, out: Collector) -> None:
     w = number_or_warn(total.weight, "funds.total.weight", "预算执行率分值", out)
     if w is None:  # printed only inside a label: 预算执行情况(20分)
         w = num(rec.budget_points)
-    r = number_or_warn(total.execution_rate, "funds.total.execution_rate", "执行率", out)
+    r = number_or_warn(total.execution_rate, "funds.total.execution_rate", _RATE_ZH, out)
     s = number_or_warn(total.score, "funds.total.score", "预算执行率得分", out)
     rate = r.value if r is not None else rates["total"]
     scored = _budget_scored(rec)
@@ -223,9 +225,10 @@ def _magnitude(name: str, row: FundRow, unit: str | None, out: Collector) -> boo
     if not out.rules.unit_ratio_min <= ratio < out.rules.unit_ratio_max:
         return False
     # Under a 元 header the smaller figure (the budget) is the odd one out.
-    col, odd, odd_unit = ("executed", "全年执行数", "元")
+    col, odd_unit = "executed", "元"
     if unit == "元":
-        col, odd, odd_unit = ("full_year_budget", "全年预算数", "万元")
+        col, odd_unit = "full_year_budget", "万元"
+    odd = COL_ZH[col]
     scaled = out.as_printed(ex.value / 10_000, ex.decimals)
     kw = {"row": ROW_ZH[name], "ex": ex.text, "full": full.text, "ratio": fmt(ratio)}
     kw["scaled"] = scaled

@@ -17,6 +17,7 @@ from extractor.layout import headers as H
 from extractor.layout.cells import Col, header_columns, line_value, pick, row_empty, tag, value_of
 from extractor.layout.segment import YEAR, Row, Segment
 from extractor.layout.vocabulary import LEVEL1, LEVEL2_PARENT, canon, complete_clipped, parent_of
+from schemas.catalogue import DECL_KEY_FIELDS, KEY_FIELDS
 from schemas.grid import Cell
 from schemas.numbers import unit_of_header
 from schemas.records import (
@@ -192,9 +193,6 @@ def detect_form(seg: Segment, label: H.Labeler = H.regex_labeler) -> str:
     return seg.form_hint or "self_evaluation"
 
 
-_COMMON = ("project_name", "department", "implementing_unit", "project_leader", "contact_phone")
-
-
 def map_segment(seg: Segment, label: H.Labeler = H.regex_labeler) -> tuple[Record, MapNotes]:
     """Map one record's rows. ``label`` decides what each printed label means (the
     catalogue by default; the LLM path passes the model's answers)."""
@@ -202,11 +200,10 @@ def map_segment(seg: Segment, label: H.Labeler = H.regex_labeler) -> tuple[Recor
     notes = MapNotes()
     kv = _key_values(seg, "key", label)
     _split_cells(kv)
-    common = {k: v for k, v in kv.items() if k in _COMMON}
+    common = {k: v for k, v in kv.items() if k in KEY_FIELDS}
     rec: Record
     if form == "target_declaration":
-        extra = ("project_nature", "project_category", "plan_start", "plan_end")
-        rec = TargetDeclaration(**common, **{k: kv[k] for k in extra if k in kv})
+        rec = TargetDeclaration(**common, **{k: kv[k] for k in DECL_KEY_FIELDS if k in kv})
         for k, v in _key_values(seg, "decl_funds", label).items():
             setattr(rec.funds, k, v)
         goals = _key_values(seg, "decl_goals", label)

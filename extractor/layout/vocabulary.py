@@ -1,7 +1,6 @@
-"""The fixed indicator taxonomy of the national performance-indicator framework.
+"""The fixed indicator taxonomy (``schemas.taxonomy``) applied to printed labels.
 
-一级指标 → 二级指标, as in the 2020 measures (产出/效益/满意度) and the later framework that
-adds 成本指标 as a first level. Used to complete a label clipped at a page break and to fill a
+Used to complete a label clipped at a page break and to fill a
 blank merged 一级指标 cell from its 二级指标; never to rewrite a label that is printed whole.
 """
 
@@ -10,21 +9,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-LEVEL2_PARENT: dict[str, str] = {
-    "数量指标": "产出指标",
-    "质量指标": "产出指标",
-    "时效指标": "产出指标",
-    "成本指标": "产出指标",
-    "经济效益指标": "效益指标",
-    "社会效益指标": "效益指标",
-    "生态效益指标": "效益指标",
-    "可持续影响指标": "效益指标",
-    "服务对象满意度指标": "满意度指标",
-    "经济成本指标": "成本指标",
-    "社会成本指标": "成本指标",
-    "生态环境成本指标": "成本指标",
-}
-LEVEL1 = ("产出指标", "效益指标", "满意度指标", "成本指标")
+from schemas.taxonomy import LEVEL1, LEVEL2_PARENT
+
+__all__ = ["LEVEL1", "LEVEL2_PARENT", "canon", "complete_clipped", "parent_of"]
 
 
 def canon(s: str | None) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from schemas.catalogue import entry, printed_labels
+from schemas.catalogue import entry, forms_of, printed_labels
 from schemas.numbers import normalise_text, parse_decimal
 
 # answer name -> (help for the model, [(mapper category, mapper field), ...])
@@ -138,28 +138,17 @@ GROUPS: dict[str, dict[str, FieldSpec]] = {
     },
 }
 
-SELF, DECL = "self_evaluation", "target_declaration"
-# Answer fields printed on one form only; every other field may appear on both. A question
-# about a self-evaluation never offers 项目性质 or 计划开始日期: a small model fills every
-# field it is offered, so offering fields the form cannot have invites wrong labels.
-ONLY_ON: dict[str, str] = {
-    **dict.fromkeys(
-        ("project_nature", "project_category", "plan_start", "plan_end", "annual_request"),
-        DECL,
-    ),
-    **dict.fromkeys(("fiscal_funds", "goal_overall", "goal_annual"), DECL),
-    **dict.fromkeys(
-        ("grade", "initial_budget", "full_year_budget", "executed", "execution_rate"), SELF
-    ),
-    **dict.fromkeys(
-        ("goal_expected", "goal_actual", "actual_value", "score", "deviation_reason"), SELF
-    ),
-    **dict.fromkeys(("weight", "total_row"), SELF),
-}
-
-
 FIELDS: dict[str, FieldSpec] = {
     name: spec for group in GROUPS.values() for name, spec in group.items()
+}
+# Answer fields printed on one form only (the catalogue says which forms print each label);
+# every other field may appear on both. A question about a self-evaluation never offers 项目性质
+# or 计划开始日期: a small model fills every field it is offered, so offering fields the form
+# cannot have invites wrong labels.
+ONLY_ON: dict[str, str] = {
+    name: next(iter(forms))
+    for name, (_, specs) in FIELDS.items()
+    if len(forms := frozenset().union(*(forms_of(c, f) for c, f in specs))) == 1
 }
 
 

@@ -32,7 +32,6 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
@@ -40,44 +39,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
 from jixiao.store.repo import record_columns
+from jixiao.store.review_codes import ConflictError, ReasonCode, ReviewAction, ReviewError
 from jixiao.store.tables import Base, Document, RecordRow, ReviewStatus, utcnow
-from schemas.errors import JixiaoError
-from schemas.golden import Record, from_golden
-from schemas.records import iter_values
-from schemas.values import Provenance
-
-
-class ReasonCode(StrEnum):
-    EXTRACTION_ERROR = "extraction_error"  # the extractor misread what is printed
-    FORM_ERROR = "form_error"  # the form itself prints a wrong value
-    OCR_ERROR = "ocr_error"  # the scan was misread
-    OTHER = "other"
-
-
-class ReviewAction(StrEnum):
-    EDIT = "edit"
-    APPROVE = "approve"
-    REJECT = "reject"
-
-
-class ReviewError(JixiaoError):
-    """A review action that cannot be done (no such record or field, bad reason, no note)."""
-
-
-class ConflictError(ReviewError):
-    """The record changed since the reviewer opened it; nothing was written."""
-
-    def __init__(self, record_id: int, seen: int, current: int | None, changes: list[str]):
-        self.record_id = record_id
-        self.seen = seen
-        self.current = current
-        self.changes = changes
-        what = "; ".join(changes) if changes else "changed by another session"
-        super().__init__(
-            f"record {record_id} changed since you opened it (you saw version {seen}, "
-            f"it is now {current if current is not None else 'newer'}): {what}. "
-            "Your change was NOT saved: reload the record and apply it again."
-        )
+from schemas.findings import FindingCode
+from schemas.golden import record_from_data
+from schemas.paths import get_value, set_value, value_paths
+from schemas.values import ValueSource
 
 
 class _ReviewRow:
@@ -122,55 +89,6 @@ class ReviewEvent(_ReviewRow, Base):
 # ---------------------------------------------------------------- golden-shape data
 
 
-def value_paths(data: Mapping[str, Any]) -> list[str]:
-    """Every field path of a stored record, in printed order (``indicators.3.score`` …)."""
-    return [p for p, _ in iter_values(from_golden(dict(data)))]
-
-
-def get_value(data: Mapping[str, Any], path: str) -> Any:
-    obj: Any = data
-    for part in path.split("."):
-        if isinstance(obj, list):
-            i = int(part)
-            obj = obj[i] if 0 <= i < len(obj) else None
-        elif isinstance(obj, Mapping):
-            obj = obj.get(part)
-        else:
-            return None
-        if obj is None:
-            return None
-    return obj
-
-
-def set_value(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set a leaf of a golden-shape record; missing objects on the way are created."""
-    parts = path.split(".")
-    obj: Any = data
-    for i, part in enumerate(parts[:-1]):
-        if isinstance(obj, list):
-            obj = obj[int(part)]
-            continue
-        if obj.get(part) is None:
-            obj[part] = [] if parts[i + 1].isdigit() else {}
-        obj = obj[part]
-    if isinstance(obj, list):
-        obj[int(parts[-1])] = value
-    else:
-        obj[parts[-1]] = value
-
-
-def record_from_data(data: Mapping[str, Any]) -> Record:
-    """The pydantic record of a stored golden-shape record, provenance attached by path."""
-    record = from_golden(dict(data))
-    record.pages = [int(p) for p in data.get("pages") or []]
-    prov = data.get("provenance") or {}
-    for path, v in iter_values(record):
-        p = prov.get(path)
-        if isinstance(p, dict):
-            v.prov = Provenance.model_validate(p)
-    return record
-
-
 def revalidate(
     data: dict[str, Any], rule_set: str | None, corrected: set[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -191,7 +109,7 @@ def revalidate(
         f
         for f in data.get("findings") or []
         if f.get("rule_set") is None
-        and not (f.get("code") == "UNGROUNDED" and f.get("field") in corrected)
+        and not (f.get("code") == FindingCode.UNGROUNDED and f.get("field") in corrected)
     ]
     fresh = validate_record(record_from_data(data), rules)
     return kept + [f.model_dump(mode="json", exclude_none=True) for f in fresh]
@@ -260,6 +178,94 @@ def _reviewer(name: str) -> str:
     return name
 
 
+def _reason(reason: ReasonCode | str) -> ReasonCode:
+    try:
+        return ReasonCode(reason)
+    except ValueError as e:
+        codes = ", ".join(c.value for c in ReasonCode)
+        raise ReviewError(f"unknown reason code {reason!r}: use one of {codes}") from e
+
+
+def _check_paths(record_id: int, data: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+    known = set(value_paths(data))
+    unknown = [p for p in changes if p not in known]
+    if unknown:
+        raise ReviewError(f"record {record_id} has no field {', '.join(sorted(unknown))}")
+
+
+@dataclass
+class _Edit:
+    """What one edit writes: who, why, when, on which version, with which note."""
+
+    row: RecordRow
+    reviewer: str
+    reason: ReasonCode
+    version: int
+    note: str | None
+    at: datetime
+
+
+def _apply(data: dict[str, Any], path: str, new_value: Any, edit: _Edit) -> Correction | None:
+    """Set one field of ``data`` (its provenance marked ``reviewer``); the correction, or None
+    when the value does not really change."""
+    old = _normalise(get_value(data, path))
+    new = _normalise(new_value)
+    if new == old:
+        return None
+    stored: Any = new
+    if path == "year" and new is not None and new.isdigit():
+        stored = int(new)
+    set_value(data, path, stored)
+    prov = data.setdefault("provenance", {})
+    p = dict(prov.get(path) or {})
+    p.update(
+        {
+            "source": ValueSource.REVIEWER.value,
+            "reviewer": edit.reviewer,
+            "corrected_at": edit.at.isoformat(),
+        }
+    )
+    prov[path] = p
+    return Correction(
+        **_about(edit.row),
+        field=path,
+        old_value=old,
+        new_value=new,
+        reason_code=edit.reason.value,
+        note=edit.note,
+        reviewer=edit.reviewer,
+        at=edit.at,
+        record_version_before=edit.version,
+    )
+
+
+def _write_edit(
+    session: Session, edit: _Edit, data: dict[str, Any], done: list[Correction]
+) -> None:
+    """Store the edited record (re-validated, back to ``needs_review``), its corrections and
+    its ``edit`` event."""
+    row = edit.row
+    doc = session.get(Document, row.document_id)
+    corrected = {c.field for c in done}
+    data["findings"] = revalidate(data, doc.rule_set if doc else None, corrected)
+    row.data = data
+    _sync_columns(row, data)
+    row.review_status = ReviewStatus.NEEDS_REVIEW.value
+    session.add_all(done)
+    fields = ", ".join(sorted(corrected))
+    session.add(
+        ReviewEvent(
+            **_about(row),
+            action=ReviewAction.EDIT.value,
+            note=edit.note or f"{len(done)} field(s): {fields} ({edit.reason.value})",
+            reviewer=edit.reviewer,
+            at=edit.at,
+            record_version_before=edit.version,
+        )
+    )
+    _flush(session, row, edit.version)
+
+
 def edit_record(
     session: Session,
     record_id: int,
@@ -278,65 +284,14 @@ def edit_record(
     longer at ``expected_version``, ``ReviewError`` for an unknown field or reason.
     """
     reviewer = _reviewer(reviewer)
-    try:
-        reason = ReasonCode(reason)
-    except ValueError as e:
-        codes = ", ".join(c.value for c in ReasonCode)
-        raise ReviewError(f"unknown reason code {reason!r}: use one of {codes}") from e
+    code = _reason(reason)
     row = _load(session, record_id, expected_version)
     data = copy.deepcopy(row.data)
-    known = set(value_paths(data))
-    unknown = [p for p in changes if p not in known]
-    if unknown:
-        raise ReviewError(f"record {record_id} has no field {', '.join(sorted(unknown))}")
-    now = utcnow()
-    done: list[Correction] = []
-    prov = data.setdefault("provenance", {})
-    for path, new in changes.items():
-        old = _normalise(get_value(data, path))
-        new = _normalise(new)
-        if new == old:
-            continue
-        stored: Any = new
-        if path == "year" and new is not None and new.isdigit():
-            stored = int(new)
-        set_value(data, path, stored)
-        p = dict(prov.get(path) or {})
-        p.update({"source": "reviewer", "reviewer": reviewer, "corrected_at": now.isoformat()})
-        prov[path] = p
-        done.append(
-            Correction(
-                **_about(row),
-                field=path,
-                old_value=old,
-                new_value=new,
-                reason_code=reason.value,
-                note=note,
-                reviewer=reviewer,
-                at=now,
-                record_version_before=expected_version,
-            )
-        )
-    if not done:
-        return []
-    doc = session.get(Document, row.document_id)
-    corrected = {c.field for c in done}
-    data["findings"] = revalidate(data, doc.rule_set if doc else None, corrected)
-    row.data = data
-    _sync_columns(row, data)
-    row.review_status = ReviewStatus.NEEDS_REVIEW.value
-    session.add_all(done)
-    session.add(
-        ReviewEvent(
-            **_about(row),
-            action=ReviewAction.EDIT.value,
-            note=note or f"{len(done)} field(s): {', '.join(sorted(corrected))} ({reason.value})",
-            reviewer=reviewer,
-            at=now,
-            record_version_before=expected_version,
-        )
-    )
-    _flush(session, row, expected_version)
+    _check_paths(record_id, data, changes)
+    edit = _Edit(row, reviewer, code, expected_version, note, utcnow())
+    done = [c for path, new in changes.items() if (c := _apply(data, path, new, edit))]
+    if done:
+        _write_edit(session, edit, data, done)
     return done
 
 
@@ -525,13 +480,9 @@ __all__ = [
     "corrections_of",
     "edit_record",
     "explain",
-    "get_value",
     "has_reviews",
     "history",
     "last_decision",
-    "record_from_data",
     "reject",
     "revalidate",
-    "set_value",
-    "value_paths",
 ]

@@ -1,5 +1,6 @@
-"""Golden answer keys from approved records (the tables, CSV and Excel, come from the one
-exporter, ``jixiao.exports``, which the review screen calls too).
+"""Golden answer keys from approved records: the ``jixiao review export-golden`` command and
+the review screen's download both call this module (the tables, CSV and Excel, come from
+``jixiao.exports``).
 
 Golden export follows ``shared/golden/FORMAT.md``: one ``NAME.golden.json`` per PDF, with
 every record of that PDF in printed order, values as PRINTED and inconsistencies of the form
@@ -24,13 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from jixiao.store import Document, count_records, list_records
+from jixiao.store import review as rv
 from schemas.fields import FORM_KEYS
-from ui.fields import label_of, set_value
+from schemas.paths import label_of, set_value
 
 
 @dataclass
 class ApprovedRecord:
-    """An approved record as the exports need it (built from the store by ui.service)."""
+    """An approved record as the exports need it (``approved_records`` reads them)."""
 
     record_id: int
     ordinal: int
@@ -42,6 +47,44 @@ class ApprovedRecord:
     approved_at: datetime | None = None
     note: str | None = None
     corrections: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+
+
+def approved_records(session: Session) -> tuple[list[ApprovedRecord], dict[str, int]]:
+    """Approved records for the exports, and each of their documents' record counts."""
+    rows = list_records(session, review_status="approved")
+    out: list[ApprovedRecord] = []
+    counts: dict[str, int] = {}
+    for row in rows:
+        doc = session.get(Document, row.document_id)
+        assert doc is not None
+        if doc.sha256 not in counts:
+            counts[doc.sha256] = count_records(session, document_id=doc.id)
+        decision = rv.last_decision(session, row.id)
+        out.append(
+            ApprovedRecord(
+                record_id=row.id,
+                ordinal=row.ordinal,
+                pdf=Path(doc.path).name,
+                path=doc.path,
+                sha256=doc.sha256,
+                data=row.data,
+                reviewer=decision.reviewer if decision else None,
+                approved_at=decision.at if decision else None,
+                note=decision.note if decision else None,
+                corrections=[
+                    {
+                        "field": c.field,
+                        "old_value": c.old_value,
+                        "new_value": c.new_value,
+                        "reason_code": c.reason_code,
+                        "reviewer": c.reviewer,
+                        "at": c.at,
+                    }
+                    for c in rv.corrections_of(session, row.id)
+                ],
+            )
+        )
+    return out, counts
 
 
 def golden_record(r: ApprovedRecord) -> dict[str, Any]:
