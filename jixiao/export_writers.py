@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jixiao.export_columns import TABLES, header_names
-from jixiao.summary import EXPORT_SCHEMA_VERSION
+from schemas.version import EXPORT_SCHEMA_VERSION
 
 SCHEMA_KEY = b"jixiao.schema_version"
 EXCEL_MAX_ROWS = 1_048_575  # one header row

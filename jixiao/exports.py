@@ -55,8 +55,9 @@ from jixiao.export_writers import (
 )
 from jixiao.store import Document, RecordRow, Store, job_counts
 from jixiao.store.repo import _batch_documents
-from jixiao.summary import EXPORT_SCHEMA_VERSION, Summary, summary_chart, summary_markdown
+from jixiao.summary import Summary, summary_chart, summary_markdown
 from schemas.paths import column_of, get_value
+from schemas.version import EXPORT_SCHEMA_VERSION
 
 
 def _s(v: Any) -> str | None:

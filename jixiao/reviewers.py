@@ -95,14 +95,7 @@ def add_reviewer(path: Path, name: str, password: str) -> None:
         "hash": hash_password(password),
         "added": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps({"reviewers": reviewers}, ensure_ascii=False, indent=2) + "\n",
-        encoding="utf-8",
-    )
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    _write(path, reviewers)
 
 
 def remove_reviewer(path: Path, name: str) -> bool:
@@ -110,13 +103,7 @@ def remove_reviewer(path: Path, name: str) -> bool:
     if name not in reviewers:
         return False
     del reviewers[name]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps({"reviewers": reviewers}, ensure_ascii=False, indent=2) + "\n",
-        encoding="utf-8",
-    )
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    _write(path, reviewers)
     return True
 
 
@@ -137,3 +124,15 @@ def authenticate(path: Path, name: str, password: str) -> bool:
         verify_password(password, _dummy_hash())
         return False
     return verify_password(password, str(entry.get("hash", "")))
+
+
+def _write(path: Path, reviewers: dict[str, Any]) -> None:
+    """Replace the reviewers file in one step, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(
+        json.dumps({"reviewers": reviewers}, ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-EXPORT_SCHEMA_VERSION = "1"
+from schemas.version import EXPORT_SCHEMA_VERSION
 
 
 @dataclass

@@ -17,10 +17,11 @@ from typer.testing import CliRunner
 from extractor.pipeline import extract_document
 from jixiao.cli import app
 from jixiao.export_columns import FINDING_COLUMNS, INDICATOR_COLUMNS, RECORD_COLUMNS
-from jixiao.exports import EXPORT_SCHEMA_VERSION, export_store, spreadsheet_safe
+from jixiao.exports import export_store, spreadsheet_safe
 from jixiao.store import JobSpec, Store, add_jobs, finish_job, list_jobs, open_store, save_result
 from schemas.results import DocumentResult
 from schemas.values import Value
+from schemas.version import EXPORT_SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[1]
 FORMULA = '=HYPERLINK("http://example.invalid","click")'
