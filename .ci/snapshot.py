@@ -20,6 +20,9 @@ from pathlib import Path
 VOLATILE = ("seconds",)
 
 
+CRASH = "jixiao_extract_crashed"
+
+
 def _extract(pdf: Path, fmt: str) -> str:
     done = subprocess.run(
         ["jixiao", "extract", str(pdf), "--format", fmt, "-q"],
@@ -28,7 +31,7 @@ def _extract(pdf: Path, fmt: str) -> str:
         check=False,
     )
     if not done.stdout.strip():
-        return json.dumps({"exit": done.returncode, "stderr": done.stderr[-400:]})
+        return json.dumps({CRASH: done.returncode, "stderr": done.stderr[-400:]})
     data = json.loads(done.stdout)
     if isinstance(data, dict):
         for key in VOLATILE:
@@ -37,17 +40,22 @@ def _extract(pdf: Path, fmt: str) -> str:
 
 
 def snapshot(out: Path, folders: list[Path]) -> int:
-    count = 0
+    count, crashed = 0, []
     for folder in folders:
         target = out / folder.name
         target.mkdir(parents=True, exist_ok=True)
         for pdf in sorted(folder.glob("*.pdf")):
             for fmt, suffix in (("golden", ".golden.json"), ("json", ".json")):
-                (target / (pdf.stem + suffix)).write_text(_extract(pdf, fmt), encoding="utf-8")
+                text = _extract(pdf, fmt)
+                (target / (pdf.stem + suffix)).write_text(text, encoding="utf-8")
+                if CRASH in text:
+                    crashed.append(f"{folder.name}/{pdf.name} ({fmt})")
             count += 1
             print(f"{folder.name}/{pdf.name}", flush=True)
     print(f"{count} PDFs written under {out}")
-    return 0
+    for name in crashed:
+        print(f"jixiao extract printed nothing for {name}: not a snapshot of it")
+    return 1 if crashed else 0
 
 
 def compare(old: Path, new: Path) -> int:
@@ -57,10 +65,13 @@ def compare(old: Path, new: Path) -> int:
         for n in names
         if not (new / n).exists() or (new / n).read_bytes() != (old / n).read_bytes()
     ]
+    crashed = [n for n in names if CRASH.encode() in (old / n).read_bytes()]
+    for name in crashed:
+        print(f"not a snapshot (extract crashed): {old / name}")
     for name in changed:
         print(f"differs: {name}")
     print(f"{len(names) - len(changed)} of {len(names)} outputs identical")
-    return 1 if changed or not names else 0
+    return 1 if changed or crashed or not names else 0
 
 
 def main() -> int:
