@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field
 from rich.table import Table
 
 from evals.scores import GROUPS, EvalReport, FieldScore
+from schemas.options import Mode
 
 
 class ModeRun(BaseModel):
-    mode: str
+    mode: Mode
     report: EvalReport
     ungrounded: list[str] = Field(default_factory=list)  # audit failures, one line each
     model_calls: int = 0
@@ -50,7 +51,9 @@ def unanswered_failures(run: ModeRun) -> list[str]:
     ]
 
 
-def check_modes(runs: list[ModeRun], *, base: str = "layout", better: str = "hybrid") -> list[str]:
+def check_modes(
+    runs: list[ModeRun], *, base: Mode = Mode.layout, better: Mode = Mode.hybrid
+) -> list[str]:
     """Failures: ``better`` below ``base`` on any row, or any ungrounded value in any mode."""
     by_mode = {r.mode: r for r in runs}
     failures: list[str] = []

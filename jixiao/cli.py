@@ -364,7 +364,7 @@ def batch(
     finishes what is left), deduplicated by content, parallel, exported into RESULTS."""
     from jixiao.cli_batch import run_batch_cmd
 
-    run_batch_cmd(archive, out, db, workers, mode.value, scheduler, name, quiet)
+    run_batch_cmd(archive, out, db, workers, mode, scheduler, name, quiet)
 
 
 @app.command("export")

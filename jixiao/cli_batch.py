@@ -10,6 +10,7 @@ import typer
 
 from jixiao.cli_common import err, say
 from jixiao.settings import load_settings
+from schemas.options import Mode
 
 if TYPE_CHECKING:
     from jixiao.batch.report import BatchReport
@@ -20,7 +21,7 @@ def run_batch_cmd(
     out: Path,
     db: str | None,
     workers: int,
-    mode: str,
+    mode: Mode,
     scheduler: str | None,
     name: str | None,
     quiet: bool,
@@ -43,7 +44,7 @@ def run_batch_cmd(
         batch=name,
     )
     with contextlib.ExitStack() as stack:
-        if mode != "layout":
+        if mode is not Mode.layout:
             from jixiao.model_client import endpoint
 
             config.llm_url = stack.enter_context(endpoint(settings))

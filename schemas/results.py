@@ -86,7 +86,7 @@ class DocumentResult(BaseModel):
     schema_version: str = "1"
     rule_set: str | None = None
     extractor_version: str | None = None
-    mode: str = "layout"
+    mode: Mode = Mode.layout
     llm: LLMLedger | None = None
     # Digest of the label catalogue and the taught labels this result was read with.
     catalogue_version: str | None = None

@@ -57,6 +57,7 @@ from jixiao.store import review as rv
 from jixiao.store.engine import downgrade, upgrade
 from schemas.document_errors import DocumentError
 from schemas.findings import Finding, Severity
+from schemas.options import Mode
 from schemas.results import DocumentResult, DocumentStatus
 from tests.store_backends import store_url  # noqa: F401  (fixture)
 
@@ -261,7 +262,7 @@ def _newer(result: DocumentResult, *, changed: tuple[int, ...], n: int = 5) -> D
     """The same PDF (same sha256) as a newer release in another mode extracts it: the
     records at ``changed`` read another project name and get one more finding; ``n``
     records in all."""
-    new = result.model_copy(deep=True, update={"extractor_version": "9.9.9", "mode": "hybrid"})
+    new = result.model_copy(deep=True, update={"extractor_version": "9.9.9", "mode": Mode.hybrid})
     for o in changed:
         new.records[o].record.project_name.text = f"新读法{o}"
         new.records[o].findings.append(

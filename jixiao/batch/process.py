@@ -24,6 +24,7 @@ from jixiao.store.tables import FINISHED_STATES
 from jixiao.taught import taught_labels
 from schemas.catalogue import Learned, catalogue_version
 from schemas.errors import InputError, LeaseLostError
+from schemas.options import Mode
 from schemas.results import DocumentResult, DocumentStatus
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class _Queue:
 def process_jobs(
     step: DocumentStep,
     batch: str,
-    mode: str,
+    mode: Mode,
     settings: Settings,
     runner: Runner,
     found: dict[str, Found],

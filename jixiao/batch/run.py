@@ -56,6 +56,7 @@ from jixiao.store import (
     should_retry,
 )
 from schemas.errors import ConfigError, InputError
+from schemas.options import Mode
 from schemas.sanitise import display_path
 
 __all__ = [
@@ -75,7 +76,7 @@ class BatchConfig:
     out: Path
     db_url: str | None = None  # default JIXIAO_DB_URL
     workers: int = 1
-    mode: str = "layout"
+    mode: Mode = Mode.layout
     scheduler: str | None = None  # Dask scheduler address (tcp://host:8786)
     client: Any = None  # or a distributed.Client (tests, benchmarks)
     batch: str | None = None  # ledger name; default the archive's absolute path
@@ -107,7 +108,7 @@ def run_batch(
     settings = settings or load_settings()
     if config.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    if config.mode != "layout" and not config.llm_url:
+    if config.mode is not Mode.layout and not config.llm_url:
         raise ConfigError(f"mode {config.mode!r} needs a model endpoint (JIXIAO_LLM_BASE_URL)")
     obs = observer or BatchObserver()
     archive = config.archive.expanduser().resolve()
@@ -141,7 +142,7 @@ def _run(
     t0 = _now()
     try:
         log.note(
-            f"batch {batch!r} on {display_path(archive)} (mode {config.mode}, "
+            f"batch {batch!r} on {display_path(archive)} (mode {config.mode.value}, "
             f"{_where(config)}, jixiao {__version__})"
         )
         if lease.taken_over is not None:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from jixiao.batch.work import DocTask, init_worker, process_task
 from jixiao.settings import Settings
 from schemas.errors import ConfigError
+from schemas.options import Mode
 from schemas.results import DocumentResult
 
 Outcome = tuple[DocTask, DocumentResult | BaseException]
@@ -51,7 +52,7 @@ class InlineRunner:
     ships_bytes = False
     slots = 1
 
-    def __init__(self, settings: Settings, mode: str, llm_url: str | None = None) -> None:
+    def __init__(self, settings: Settings, mode: Mode, llm_url: str | None = None) -> None:
         self.settings, self.mode, self.llm_url = settings, mode, llm_url
         self.on_note: Note = _no_note
 
@@ -93,7 +94,7 @@ class ProcessRunner:
         self,
         workers: int,
         settings: Settings,
-        mode: str,
+        mode: Mode,
         llm_url: str | None = None,
         *,
         fn: Callable[..., DocumentResult] = process_task,
@@ -209,7 +210,7 @@ class DaskRunner:
     def __init__(
         self,
         settings: Settings,
-        mode: str,
+        mode: Mode,
         llm_url: str | None = None,
         *,
         address: str | None = None,

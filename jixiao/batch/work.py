@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from jixiao.settings import Settings
 from schemas.catalogue import Learned
 from schemas.document_errors import ErrorCode
+from schemas.options import Mode
 from schemas.results import DocumentResult
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _asker(settings: Settings, llm_url: str | None) -> Asker | None:
 
 
 def process_task(
-    task: DocTask, settings: Settings, mode: str = "layout", llm_url: str | None = None
+    task: DocTask, settings: Settings, mode: Mode = Mode.layout, llm_url: str | None = None
 ) -> DocumentResult:
     """Extract one document; its ``path`` in the result is the task's source."""
     from extractor.pipeline import extract_document

@@ -21,6 +21,7 @@ from jixiao.store import (
     save_result_report,
     start_job,
 )
+from schemas.options import Mode
 from schemas.results import DocumentResult, DocumentStatus
 from schemas.sanitise import safe_text
 
@@ -53,7 +54,9 @@ class DocumentStep:
     log: BatchLog
     obs: BatchObserver
 
-    def reusable(self, shas: list[str], mode: str, rule_set: str, catalogue: str) -> dict[str, int]:
+    def reusable(
+        self, shas: list[str], mode: Mode, rule_set: str, catalogue: str
+    ) -> dict[str, int]:
         """sha256 → id of a document already in the store that this run would only repeat
         (same mode, rule set, extractor version and catalogue version, taught labels
         included; never a failed document)."""
