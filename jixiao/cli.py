@@ -26,7 +26,6 @@ from schemas.sanitise import display_path, mask_url, safe_text
 
 if TYPE_CHECKING:
     from extractor.llm.asker import Asker
-    from schemas.results import DocumentResult
 
 app = typer.Typer(
     add_completion=False,
@@ -181,8 +180,6 @@ def _extract_each(
 
 def _crashed(path: Path, e: Exception) -> DocumentResult:
     """A document whose extraction raised: failed, with one error saying why."""
-    from schemas.results import DocumentResult
-
     why = f"extraction failed: {type(e).__name__}: {e}"
     return DocumentResult.failed(str(path), ErrorCode.FAILED, why)
 

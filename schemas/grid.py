@@ -152,6 +152,10 @@ class DocumentGrid(BaseModel):
     page_count: int
     pages: list[PageGrid]
 
+    def pages_read_by_ocr(self) -> list[int]:
+        """The scanned pages OCR read (a scanned page it could not read still needs OCR)."""
+        return [p.number for p in self.pages if p.ocr_used and not p.needs_ocr]
+
     def cell_index(self) -> dict[str, str]:
         """Every citable id (cells and text lines) mapped to its text."""
         idx: dict[str, str] = {}

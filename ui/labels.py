@@ -9,7 +9,7 @@ document statuses (``jixiao.words``), queue and export column names
 from __future__ import annotations
 
 from jixiao.export_columns import column_label
-from jixiao.words import WORDS
+from jixiao.words import WORDS, word
 from schemas.paths import label_of
 from ui.fields import STATUS_ZH as FIELD_STATE_ZH
 
@@ -20,7 +20,7 @@ def zh(key: str, kind: str = "field") -> str:
     if kind == "state":
         return FIELD_STATE_ZH.get(key, key)
     if kind in WORDS:
-        return WORDS[kind].get(key, key)
+        return word(key, kind)
     if kind == "column":
         return column_label(key)
     return label_of(key)

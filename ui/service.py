@@ -137,7 +137,8 @@ def reextraction_of(row: RecordRow, doc: Document) -> Reextraction | None:
     diffs: list[tuple[str, str | None, str | None]] = []
     if newer is not None:
         paths = value_paths(row.data)
-        paths += [p for p in value_paths(newer) if p not in set(paths)]
+        seen = set(paths)
+        paths += [p for p in value_paths(newer) if p not in seen]
         for path in paths:
             mine, theirs = get_value(row.data, path), get_value(newer, path)
             a = None if mine is None else str(mine)

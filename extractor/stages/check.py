@@ -47,8 +47,7 @@ class Checking:
 
     @classmethod
     def of(cls, grid: DocumentGrid, rules: RuleSet, low_confidence: float) -> Checking:
-        ocr_read = any(p.ocr_used and not p.needs_ocr for p in grid.pages)
-        scan = scan_cells(grid, low_confidence) if ocr_read else None
+        scan = scan_cells(grid, low_confidence) if grid.pages_read_by_ocr() else None
         return cls(cells=grid.cell_index(), rules=rules, scan=scan)
 
     def check(self, record: Record, notes: MapNotes) -> RecordResult:
@@ -74,13 +73,17 @@ def error_count(rr: RecordResult) -> int:
     return sum(1 for f in rr.findings if f.severity == Severity.ERROR)
 
 
+def ungrounded_count(rr: RecordResult) -> int:
+    """How many of the record's values were rejected as not found in their cited cells."""
+    return sum(1 for f in rr.findings if f.code == FindingCode.UNGROUNDED)
+
+
 def ungrounded(rr: RecordResult) -> bool:
-    return any(f.code == FindingCode.UNGROUNDED for f in rr.findings)
+    return ungrounded_count(rr) > 0
 
 
 def quality(rr: RecordResult, notes: MapNotes) -> int:
     """How good a reading is: values filled, less error findings, ungrounded values and
     mapping problems (weighted)."""
     filled = sum(1 for _, v in iter_values(rr.record) if v.text)
-    ungrounded_n = sum(1 for f in rr.findings if f.code == FindingCode.UNGROUNDED)
-    return filled - 5 * error_count(rr) - 10 * ungrounded_n - 3 * len(notes.problems)
+    return filled - 5 * error_count(rr) - 10 * ungrounded_count(rr) - 3 * len(notes.problems)

@@ -38,4 +38,4 @@ def note_pages(grid: DocumentGrid, result: DocumentResult) -> None:
     result.page_count = grid.page_count
     result.pages_needing_ocr = [p.number for p in grid.pages if p.needs_ocr]
     result.errors += [e for p in grid.pages for e in p.errors]
-    result.pages_ocr = [p.number for p in grid.pages if p.ocr_used and not p.needs_ocr]
+    result.pages_ocr = grid.pages_read_by_ocr()

@@ -108,7 +108,7 @@ def process_jobs(
 
 class _Feeder:
     """Feeds the queue's jobs to the runner, hands each outcome to the document step
-    (``writer``), retries a job whose worker died, promotes a follower of a lost source."""
+    (``step``), retries a job whose worker died, promotes a follower of a lost source."""
 
     def __init__(
         self,
@@ -116,7 +116,7 @@ class _Feeder:
         runner: Runner,
         found: dict[str, Found],
         queue: _Queue,
-        writer: DocumentStep,
+        step: DocumentStep,
         zips: ZipCache,
         spool: Spool,
         lease: BatchLease | None,
@@ -124,7 +124,7 @@ class _Feeder:
     ) -> None:
         self.settings, self.runner, self.found = settings, runner, found
         self.taught = taught
-        self.queue, self.writer, self.zips, self.spool = queue, writer, zips, spool
+        self.queue, self.step, self.zips, self.spool = queue, step, zips, spool
         self.lease = lease
         self.tries: dict[int, int] = {}  # crashes per job in this run
 
@@ -155,11 +155,11 @@ class _Feeder:
                 )
             job = q.primaries.popleft()
             f = self.found.get(job.source) or _refind(job.source)
-            attempt = self.writer.start(job)
+            attempt = self.step.start(job)
             try:
                 task = self._task(job, f, attempt)
             except (InputError, OSError) as e:
-                self.writer.failed(job, [], f"cannot be read: {e}")
+                self.step.failed(job, [], f"cannot be read: {e}")
                 q.promote(job)
                 continue
             yield task
@@ -174,19 +174,19 @@ class _Feeder:
                     self._died(task, job, outcome)
                 elif self._source_lost(job, outcome):
                     why = "; ".join(map(str, outcome.errors)) or "not read"
-                    self.writer.failed(job, [], f"source vanished or changed while read: {why}")
+                    self.step.failed(job, [], f"source vanished or changed while read: {why}")
                     q.promote(job)
                 else:
-                    self.writer.written(job, outcome, q.follow(job))
+                    self.step.written(job, outcome, q.follow(job))
 
     def _died(self, task: DocTask, job: Job, outcome: BaseException) -> None:
         error = f"worker died ({type(outcome).__name__}: {outcome})"
         self.tries[job.id] = self.tries.get(job.id, 0) + 1
         if self.tries[job.id] < self.settings.batch_max_attempts:
-            self.writer.log.note(f"retrying {task.source} after attempt {task.attempt}: {error}")
+            self.step.log.note(f"retrying {task.source} after attempt {task.attempt}: {error}")
             self.queue.primaries.append(job)
             return
-        self.writer.failed(job, self.queue.follow(job), error)
+        self.step.failed(job, self.queue.follow(job), error)
 
     def _source_lost(self, job: Job, result: DocumentResult) -> bool:
         """A failed result whose bytes were never read (no sha256) while the source is no
